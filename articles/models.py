@@ -1,0 +1,162 @@
+"""The catalogue: companies, their Stripe Checkout settings, and what they sell."""
+
+import uuid
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+from articles.money import InexactAmountError, is_iso_currency, to_stripe_amount
+
+MIN_CHECKOUT_LIFETIME_MINUTES = 30
+MAX_CHECKOUT_LIFETIME_MINUTES = 24 * 60
+
+
+def validate_iso_currency(value: str) -> None:
+    if not is_iso_currency(value) or value != value.upper():
+        raise ValidationError(f"{value!r} is not an upper-case ISO 4217 currency code.")
+
+
+class Company(models.Model):
+    """A BokaMera company; its primary key is the API's ``CompanyId``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    currency = models.CharField(
+        max_length=3, validators=[validate_iso_currency], help_text="ISO 4217, e.g. SEK."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StripeCheckoutSettings(models.Model):
+    """A company's "Stripe Checkout 1.0" settings; without them enabled it cannot take payments."""
+
+    company = models.OneToOneField(
+        Company, on_delete=models.CASCADE, primary_key=True, related_name="stripe_settings"
+    )
+    enabled = models.BooleanField(default=False)
+    connected_account_id = models.CharField(
+        max_length=255,
+        validators=[RegexValidator(r"^acct_[A-Za-z0-9]+$", "Expected a Stripe account id, acct_...")],
+        help_text="The company's own Stripe account (Stripe Connect).",
+    )
+    default_confirmation_url = models.URLField(max_length=2000)
+    default_cancel_url = models.URLField(max_length=2000, blank=True)
+    allowed_redirect_hosts = models.TextField(
+        blank=True,
+        help_text=(
+            "Hosts that ConfirmationUrl and CancelUrl may point to, one per line; "
+            "*.example.com allows subdomains. The default URLs' hosts are always allowed."
+        ),
+    )
+    checkout_lifetime_minutes = models.PositiveIntegerField(
+        default=60,
+        validators=[
+            MinValueValidator(MIN_CHECKOUT_LIFETIME_MINUTES),
+            MaxValueValidator(MAX_CHECKOUT_LIFETIME_MINUTES),
+        ],
+        help_text="How long a checkout stays payable: 30 minutes to 24 hours (Stripe's limits).",
+    )
+
+    class Meta:
+        verbose_name = "Stripe Checkout settings"
+        verbose_name_plural = "Stripe Checkout settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    checkout_lifetime_minutes__gte=MIN_CHECKOUT_LIFETIME_MINUTES,
+                    checkout_lifetime_minutes__lte=MAX_CHECKOUT_LIFETIME_MINUTES,
+                ),
+                name="checkout_lifetime_within_stripe_limits",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Stripe Checkout settings of {self.company}"
+
+    @property
+    def checkout_lifetime(self) -> timedelta:
+        return timedelta(minutes=self.checkout_lifetime_minutes)
+
+    def redirect_host_patterns(self) -> list[str]:
+        patterns = [line.strip().lower() for line in self.allowed_redirect_hosts.splitlines()]
+        for url in (self.default_confirmation_url, self.default_cancel_url):
+            if url:
+                patterns.append((urlsplit(url).hostname or "").lower())
+        return [pattern for pattern in patterns if pattern]
+
+    def allows_redirect_to(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        if not host:
+            return False
+        for pattern in self.redirect_host_patterns():
+            if pattern.startswith("*.") and host.endswith(pattern[1:]):
+                return True
+            if host == pattern:
+                return True
+        return False
+
+
+class ArticleType(models.IntegerChoices):
+    """BokaMera's ``ArticleTypeId``: what kind of thing is being paid for."""
+
+    SERVICE = 1, "Service"
+    REBATE_CODE_TYPE = 2, "Rebate code type"
+    GIFT_CARD = 3, "Gift card"
+    PUNCH_TICKET = 4, "Punch ticket"
+    VALUE_CARD = 5, "Value card"
+    MEMBERSHIP = 6, "Membership"
+    PRODUCT = 7, "Product"
+
+
+class Article(models.Model):
+    """Something a company sells, addressed by clients as (ArticleTypeId, ArticleId)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="articles")
+    article_type = models.PositiveSmallIntegerField(choices=ArticleType.choices)
+    article_id = models.PositiveIntegerField(help_text="The id BokaMera clients send as ArticleId.")
+    name = models.CharField(max_length=250)
+    unit_amount = models.PositiveBigIntegerField(
+        help_text="Price including VAT, in minor units of the company currency (öre, cents, yen)."
+    )
+    vat_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Percent, e.g. 25.00.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["company", "article_type", "article_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "article_type", "article_id"], name="unique_article_per_company"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(vat_rate__gte=0, vat_rate__lte=100), name="vat_rate_is_a_percent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_article_type_display()} {self.article_id})"
+
+    def clean(self) -> None:
+        if self.company_id is None or self.unit_amount is None:
+            return
+        try:
+            to_stripe_amount(self.unit_amount, self.company.currency)
+        except InexactAmountError as error:
+            raise ValidationError(
+                {"unit_amount": f"Stripe cannot charge this amount in {self.company.currency}."}
+            ) from error

@@ -1,0 +1,208 @@
+"""Checkout records: what was sent to Stripe, what Stripe says, and what replaced what.
+
+Models carry constraints; the workflows live in ``checkouts.services``.
+"""
+
+import uuid
+
+from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
+
+from articles.models import ArticleType, Company
+from articles.money import format_money
+
+
+class UiMode(models.TextChoices):
+    """BokaMera's names; ``checkouts.constants`` maps them to Stripe's."""
+
+    HOSTED = "hosted", "Hosted"
+    EMBEDDED = "embedded", "Embedded"
+
+
+class CheckoutStatus(models.TextChoices):
+    """Stripe's ``checkout.session.status``."""
+
+    OPEN = "open", "Open"
+    COMPLETE = "complete", "Complete"
+    EXPIRED = "expired", "Expired"
+
+
+class PaymentStatus(models.TextChoices):
+    """Stripe's ``checkout.session.payment_status``."""
+
+    PAID = "paid", "Paid"
+    UNPAID = "unpaid", "Unpaid"
+    NO_PAYMENT_REQUIRED = "no_payment_required", "No payment required"
+
+
+class StripeExpiry(models.TextChoices):
+    """Where ending a superseded session on Stripe has got to."""
+
+    PENDING = "pending", "Pending"
+    EXPIRED = "expired", "Expired on Stripe"
+    ALREADY_COMPLETE = "already_complete", "Paid before it could be expired"
+
+
+class Payable(models.Model):
+    """The thing being paid for (a booking, a rebate code...): one company's InternalReferenceId.
+
+    Checkouts hang off it; creating one locks this row. ``current_checkout``
+    is the one checkout customers are meant to pay, so a payable has at most
+    one by construction.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="payables")
+    internal_reference_id = models.CharField(max_length=200)
+    current_checkout = models.OneToOneField(
+        "Checkout", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "internal_reference_id"], name="unique_payable_per_company"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.internal_reference_id
+
+
+class Checkout(models.Model):
+    """One Stripe Checkout Session created for a payable, on the company's connected account.
+
+    The session's client secret is deliberately absent: Stripe says it must
+    not be stored.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    stripe_session_id = models.CharField(max_length=255, unique=True)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="checkouts")
+    payable = models.ForeignKey(Payable, on_delete=models.PROTECT, related_name="checkouts")
+    connected_account_id = models.CharField(max_length=255)
+    ui_mode = models.CharField(max_length=16, choices=UiMode.choices)
+    country_code = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, as requested.")
+    locale = models.CharField(max_length=16, help_text="The Stripe locale derived from it.")
+    currency = models.CharField(max_length=3)
+    amount_total = models.PositiveBigIntegerField(help_text="Minor units of the currency.")
+
+    status = models.CharField(max_length=16, choices=CheckoutStatus.choices)
+    payment_status = models.CharField(max_length=32, choices=PaymentStatus.choices)
+    url = models.URLField(max_length=2000, blank=True, help_text="Stripe's hosted page.")
+    customer_id = models.CharField(max_length=255, blank=True)
+    customer_email = models.EmailField(blank=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    success_url = models.URLField(max_length=2000, blank=True)
+    cancel_url = models.URLField(max_length=2000, blank=True)
+    return_url = models.URLField(max_length=2000, blank=True)
+    expires_at = models.DateTimeField()
+
+    superseded_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_checkouts",
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    stripe_expiry = models.CharField(max_length=24, choices=StripeExpiry.choices, blank=True)
+    stripe_expiry_attempts = models.PositiveIntegerField(default=0)
+    stripe_expiry_error = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["payable", "status"]),
+            models.Index(fields=["stripe_expiry"]),
+            models.Index(fields=["status", "expires_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=CheckoutStatus.values), name="checkout_status_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(superseded_by__isnull=True, superseded_at__isnull=True)
+                | models.Q(superseded_by__isnull=False, superseded_at__isnull=False),
+                name="checkout_superseded_with_time",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(superseded_by=models.F("id")),
+                name="checkout_not_superseded_by_itself",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.stripe_session_id
+
+    @property
+    def amount_display(self) -> str:
+        return format_money(self.amount_total, self.currency)
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == CheckoutStatus.COMPLETE and self.payment_status in (
+            PaymentStatus.PAID,
+            PaymentStatus.NO_PAYMENT_REQUIRED,
+        )
+
+
+class CheckoutLine(models.Model):
+    """A snapshot of one catalogue article as it was charged."""
+
+    checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    article_type = models.PositiveSmallIntegerField(choices=ArticleType.choices)
+    article_id = models.PositiveIntegerField()
+    name = models.CharField(max_length=250)
+    quantity = models.PositiveIntegerField()
+    unit_amount = models.PositiveBigIntegerField(help_text="Minor units, VAT included.")
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+
+    class Meta:
+        ordering = ["checkout", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["checkout", "position"], name="unique_line_position"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.name}"
+
+    @property
+    def amount_total(self) -> int:
+        return self.unit_amount * self.quantity
+
+
+class ClientIdempotencyKey(models.Model):
+    """A client's ``Idempotency-Key``: the first request it came with, and the checkout it made.
+
+    ``checkout`` is empty while the first request is still being served.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    checkout = models.ForeignKey(Checkout, null=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "key"], name="unique_idempotency_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class CompanyApiKey(AbstractAPIKey):
+    """An ``X-Api-Key`` of one company, stored hashed by djangorestframework-api-key."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="api_keys")
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
