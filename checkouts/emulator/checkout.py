@@ -1,0 +1,207 @@
+"""Handlers for `/v1/checkout/sessions` endpoints: create, retrieve, list, expire, line items."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from . import errors, objects
+from .routing import ApiContext
+from .store import StoredSession
+
+SESSIONS_URL = "/v1/checkout/sessions"
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+DEFAULT_EXPIRY_SECONDS = 24 * 60 * 60
+
+Response = tuple[int, dict[str, Any]]
+T = TypeVar("T")
+
+
+# --- checks (run before the handler; failures are not stored for replay) -----
+
+
+def check_expand(ctx: ApiContext, prefix: str = "") -> None:
+    for index, path in enumerate(ctx.params.get("expand", [])):
+        field_path = path.removeprefix(prefix) if prefix else path
+        if field_path.split(".")[0] not in objects.EXPANDABLE_SESSION_FIELDS:
+            raise errors.invalid(f"This property cannot be expanded ({path}).", f"expand[{index}]")
+
+
+def check_pagination(ctx: ApiContext) -> None:
+    limit = ctx.params.get("limit", DEFAULT_LIMIT)
+    if limit < 1:
+        raise errors.value_at_least("limit", 1)
+    if limit > MAX_LIMIT:
+        raise errors.value_at_most("limit", MAX_LIMIT)
+    if "starting_after" in ctx.params and "ending_before" in ctx.params:
+        raise errors.parameters_exclusive("ending_before", "starting_after")
+
+
+def check_list(ctx: ApiContext) -> None:
+    check_pagination(ctx)
+    check_expand(ctx, prefix="data.")
+
+
+# --- handlers -----------------------------------------------------------------
+
+
+def create(ctx: ApiContext) -> Response:
+    params = ctx.params
+    created = ctx.now
+    line_items = [objects.build_line_item(item, created) for item in params.get("line_items", [])]
+    currency = params.get("currency") or (line_items[0]["currency"] if line_items else None)
+    amount = sum(item["amount_total"] for item in line_items) if line_items else None
+    session = objects.build_session(
+        params,
+        session_id=objects.new_session_id(),
+        created=created,
+        expires_at=params.get("expires_at", created + DEFAULT_EXPIRY_SECONDS),
+        currency=currency,
+        amount_total=amount,
+        base_url=ctx.base_url,
+    )
+    ctx.store.add_session(ctx.account, session, line_items)
+    return 200, _render(ctx.store.find_session(session["id"], ctx.account), ctx)
+
+
+def retrieve(ctx: ApiContext) -> Response:
+    return 200, _render(_owned_session(ctx), ctx)
+
+
+def expire(ctx: ApiContext) -> Response:
+    stored = _owned_session(ctx)
+    status = stored.session["status"]
+    if status != "open":
+        raise errors.invalid(
+            'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
+            f"Session has a status of `{status}`."
+        )
+    stored.session.update(status="expired", url=None)
+    return 200, _render(stored, ctx)
+
+
+def complete(stored: StoredSession, payment_status: str = "paid") -> None:
+    """Complete an open session as a customer paying on Checkout would (no events sent)."""
+    session = stored.session
+    if session["status"] != "open":
+        raise ValueError(f"{session['id']} is {session['status']}, only open sessions complete")
+    session.update(
+        status="complete",
+        payment_status=payment_status,
+        url=None,
+        customer_details=objects.customer_details(session["customer_email"] or "kund@example.se"),
+    )
+    if session["mode"] == "payment":
+        session["payment_intent"] = objects.random_id("pi_")
+
+
+def list_sessions(ctx: ApiContext) -> Response:
+    params = ctx.params
+    ordered = ctx.store.sessions_of(ctx.account)
+    page, has_more = paginate(
+        ordered,
+        params,
+        id_of=lambda stored: stored.session["id"],
+        object_name="checkout.session",
+        keep=lambda stored: _matches_filters(stored.session, params),
+    )
+    expand = [path.removeprefix("data.") for path in params.get("expand", [])]
+    data = [_render(stored, ctx, expand) for stored in page]
+    return 200, objects.list_object(SESSIONS_URL, data, has_more)
+
+
+def list_line_items(ctx: ApiContext) -> Response:
+    stored = _owned_session(ctx)
+    page, has_more = paginate(
+        stored.line_items, ctx.params, id_of=lambda item: item["id"], object_name="item"
+    )
+    url = f"{SESSIONS_URL}/{stored.session['id']}/line_items"
+    return 200, objects.list_object(url, copy.deepcopy(page), has_more)
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def paginate(
+    ordered: list[T],
+    params: dict[str, Any],
+    *,
+    id_of: Callable[[T], str],
+    object_name: str,
+    keep: Callable[[T], bool] = lambda _: True,
+) -> tuple[list[T], bool]:
+    """Stripe cursor pagination over `ordered` (in list order); returns (page, has_more)."""
+    limit = params.get("limit", DEFAULT_LIMIT)
+    ids = [id_of(item) for item in ordered]
+
+    def position(param: str) -> int:
+        cursor = params[param]
+        if cursor not in ids:
+            raise errors.resource_missing(object_name, cursor, param, status=400)
+        return ids.index(cursor)
+
+    if "starting_after" in params:
+        candidates = [item for item in ordered[position("starting_after") + 1 :] if keep(item)]
+        return candidates[:limit], len(candidates) > limit
+    if "ending_before" in params:
+        candidates = [item for item in ordered[: position("ending_before")] if keep(item)]
+        return candidates[-limit:], len(candidates) > limit
+    candidates = [item for item in ordered if keep(item)]
+    return candidates[:limit], len(candidates) > limit
+
+
+def _owned_session(ctx: ApiContext) -> StoredSession:
+    session_id = ctx.path_args["session"]
+    stored = ctx.store.find_session(session_id, ctx.account)
+    if stored is None:
+        raise errors.resource_missing("checkout.session", session_id, "session")
+    return stored
+
+
+def _render(
+    stored: StoredSession | None, ctx: ApiContext, expand: list[str] | None = None
+) -> dict[str, Any]:
+    assert stored is not None
+    session = copy.deepcopy(stored.session)
+    expand = ctx.params.get("expand", []) if expand is None else expand
+    if any(path.split(".")[0] == "line_items" for path in expand):
+        items = copy.deepcopy(stored.line_items)
+        url = f"{SESSIONS_URL}/{session['id']}/line_items"
+        session["line_items"] = objects.list_object(
+            url, items[:DEFAULT_LIMIT], len(items) > DEFAULT_LIMIT
+        )
+    return session
+
+
+_EQUALITY_FILTERS = (
+    "status",
+    "customer",
+    "customer_account",
+    "payment_intent",
+    "payment_link",
+    "subscription",
+)
+
+
+def _matches_filters(session: dict[str, Any], params: dict[str, Any]) -> bool:
+    for name in _EQUALITY_FILTERS:
+        if name in params and session.get(name) != params[name]:
+            return False
+    if "customer_details" in params:
+        details = session.get("customer_details") or {}
+        if details.get("email") != params["customer_details"]["email"]:
+            return False
+    created = params.get("created")
+    if isinstance(created, int):
+        return session["created"] == created
+    if isinstance(created, dict):
+        bounds: dict[str, Callable[[int, int], bool]] = {
+            "gt": lambda value, bound: value > bound,
+            "gte": lambda value, bound: value >= bound,
+            "lt": lambda value, bound: value < bound,
+            "lte": lambda value, bound: value <= bound,
+        }
+        return all(bounds[op](session["created"], bound) for op, bound in created.items())
+    return True

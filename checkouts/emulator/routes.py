@@ -1,0 +1,52 @@
+"""The emulated Stripe API: every endpoint, its params TypedDict, checks and handler."""
+
+from __future__ import annotations
+
+from stripe.params.checkout import (
+    SessionCreateParams,
+    SessionExpireParams,
+    SessionLineItemListParams,
+    SessionListParams,
+    SessionRetrieveParams,
+)
+
+from . import checkout, rules
+from .routing import ApiContext, Route
+
+_SESSION = r"/v1/checkout/sessions/(?P<session>[^/]+)"
+
+
+def _check_create(ctx: ApiContext) -> None:
+    checkout.check_expand(ctx)
+    rules.check_create(ctx)
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("POST", r"/v1/checkout/sessions", SessionCreateParams, checkout.create, _check_create),
+    Route(
+        "GET",
+        r"/v1/checkout/sessions",
+        SessionListParams,
+        checkout.list_sessions,
+        checkout.check_list,
+    ),
+    Route("GET", _SESSION, SessionRetrieveParams, checkout.retrieve, checkout.check_expand),
+    Route(
+        "POST", _SESSION + "/expire", SessionExpireParams, checkout.expire, checkout.check_expand
+    ),
+    Route(
+        "GET",
+        _SESSION + "/line_items",
+        SessionLineItemListParams,
+        checkout.list_line_items,
+        checkout.check_pagination,
+    ),
+)
+
+
+def find_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    for route in ROUTES:
+        args = route.match(method, path)
+        if args is not None:
+            return route, args
+    return None

@@ -1,0 +1,352 @@
+"""The HTTP side of the emulator: `StripeEmulator`, its server thread and the transport.
+
+The transport decodes each request, records it, applies faults and latency,
+and hands it to `api.handle` (Stripe semantics) or `control.handle` (the
+`/_emulator/` control API).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from . import api, checkout, control, errors, objects
+from .faults import Fault, FaultKind, FaultPlan
+from .forms import FormError, FormValue, decode_pairs
+from .store import RecordedRequest, Store
+
+logger = logging.getLogger(__name__)
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+class StripeEmulator:
+    """A Stripe API stand-in over real HTTP, for the official SDK to talk to.
+
+    Guarantees: state (sessions, recorded requests, idempotency cache, faults)
+    is thread-safe; `start()` returns only once the server accepts requests;
+    `stop()` returns promptly even while requests are held by `timeout` or
+    `latency` faults (they are answered by closing the connection), and is
+    safe to call twice; `reset()` likewise releases held requests, so a held
+    request never runs against a later test's state.
+
+    Public attributes: `store` (state; `store.lock` serialises API requests),
+    `faults` (pending faults), `latency` (seconds added to every API request),
+    `api_key_prefix` (secret keys must start with it).
+    """
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, api_key_prefix: str = "sk_test_"
+    ) -> None:
+        self.api_key_prefix = api_key_prefix
+        self.store = Store()
+        self.faults = FaultPlan()
+        self.latency = 0.0
+        self._frozen_at: float | None = None
+        self._release_lock = threading.Lock()
+        self._release = threading.Event()
+        self._serving = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._httpd = _Server((host, port), _RequestHandler)
+        self._httpd.emulator = self
+
+    # --- lifecycle ------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        host = f"[{host}]" if ":" in str(host) else host
+        return f"http://{host}:{port}"
+
+    def start(self) -> StripeEmulator:
+        """Serve in a background thread; return once requests are being accepted."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self.serve_forever, name="stripe-emulator", daemon=True
+            )
+            self._thread.start()
+            self._serving.wait()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until `stop()` (from another thread) or KeyboardInterrupt."""
+        self._serving.set()
+        try:
+            self._httpd.serve_forever(poll_interval=0.1)
+        finally:
+            self._serving.clear()
+
+    def stop(self) -> None:
+        self._release_held()
+        if self._closed:
+            return
+        self._closed = True
+        if self._serving.is_set():
+            self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+    def __enter__(self) -> StripeEmulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Forget sessions, recorded requests, idempotency keys, faults, latency, frozen time."""
+        self.faults.clear()
+        self._release_held()
+        self.store.reset()
+        self.latency = 0.0
+        self._frozen_at = None
+
+    def _release_held(self) -> None:
+        with self._release_lock:
+            held, self._release = self._release, threading.Event()
+        held.set()
+
+    # --- time -----------------------------------------------------------------
+
+    def now(self) -> float:
+        """The emulator's clock (epoch seconds): real time unless frozen with `set_time`."""
+        return time.time() if self._frozen_at is None else self._frozen_at
+
+    def set_time(self, epoch: float | None) -> None:
+        """Freeze the clock at `epoch` (None: back to real time)."""
+        self._frozen_at = epoch
+
+    # --- inspection -----------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Copies of every API request received since the last reset, oldest first."""
+        return self.store.recorded()
+
+    def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RecordedRequest]:
+        """Block until at least `count` requests are recorded (TimeoutError after `timeout`)."""
+        if not self.store.wait_for_recorded(count, timeout):
+            raise TimeoutError(f"fewer than {count} requests arrived within {timeout} s")
+        return self.requests
+
+    def requests_to(self, method: str, path_regex: str) -> list[RecordedRequest]:
+        """Recorded requests with this method whose path fully matches `path_regex`."""
+        pattern = re.compile(path_regex)
+        return [
+            r
+            for r in self.requests
+            if r.method == method.upper() and pattern.fullmatch(r.path) is not None
+        ]
+
+    def session(self, session_id: str) -> dict[str, Any]:
+        """A copy of a stored checkout.session, whichever account owns it (KeyError if none)."""
+        return self.store.session_snapshot(session_id).session
+
+    def sessions_on(self, account: str | None) -> list[dict[str, Any]]:
+        """Copies of the sessions created on `account` (None: the platform), oldest first."""
+        return [s.session for s in self.store.all_sessions() if s.account == account]
+
+    def complete_session(self, session_id: str, *, payment_status: str = "paid") -> dict[str, Any]:
+        """Mark an open session paid and complete, as if the customer paid; returns a copy.
+
+        Only the object changes: no webhook events are sent. ValueError if not open.
+        """
+        with self.store.lock:
+            stored = self.store.any_session(session_id)
+            if stored is None:
+                raise KeyError(session_id)
+            checkout.complete(stored, payment_status)
+        return self.session(session_id)
+
+    def line_items(self, session_id: str) -> list[dict[str, Any]]:
+        """Copies of a session's line items (`item` objects), in request order."""
+        return self.store.session_snapshot(session_id).line_items
+
+    # --- faults ---------------------------------------------------------------
+
+    def inject_fault(
+        self,
+        kind: FaultKind,
+        *,
+        method: str | None = None,
+        path: str = ".*",
+        times: int | None = 1,
+        status: int = 500,
+        seconds: float | None = None,
+        stripe_account: str | None = None,
+        should_retry: bool | None = None,
+        message: str | None = None,
+        code: str | None = None,
+    ) -> Fault:
+        """Make the next `times` requests matching method/path/account fail as `kind`."""
+        return self.faults.add(
+            Fault(
+                kind,
+                method=method,
+                path=path,
+                stripe_account=stripe_account,
+                times=times,
+                status=status,
+                seconds=seconds,
+                should_retry=should_retry,
+                message=message,
+                code=code,
+            )
+        )
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    # --- transport --------------------------------------------------------------
+
+    def _release_event(self) -> threading.Event:
+        with self._release_lock:
+            return self._release
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    emulator: StripeEmulator
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "StripeEmulator/1.0"
+    timeout = 60  # a client that connects and never sends must not pin a thread forever
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s " + format, self.address_string(), *args)
+
+    def _dispatch(self) -> None:
+        emulator = self.server.emulator
+        received_at = emulator.now()
+        url = urlsplit(self.path)
+        path = unquote(url.path)
+        body = self._read_body()
+        if path == "/_emulator" or path.startswith("/_emulator/"):
+            self._send(control.handle(emulator, self.command, path, body))
+            return
+        self._serve_api(emulator, path, url.query, body, received_at)
+
+    def _serve_api(
+        self, emulator: StripeEmulator, path: str, query: str, body: bytes, received_at: float
+    ) -> None:
+        # Taken before the request is recorded, so a reset()/stop() that happens once a
+        # test can see the request always releases its hold.
+        release = emulator._release_event()
+        params, decode_error = self._decode_params(query, body)
+        request = api.ApiRequest(
+            method=self.command,
+            path=path,
+            params=params,
+            headers=self.headers,
+            received_at=received_at,
+            request_id=objects.new_request_id(),
+            decode_error=decode_error,
+        )
+        record = RecordedRequest(
+            request_id=request.request_id,
+            method=self.command,
+            path=path,
+            params=params,
+            stripe_account=self.headers.get("Stripe-Account"),
+            idempotency_key=self.headers.get("Idempotency-Key"),
+            stripe_version=self.headers.get("Stripe-Version"),
+            received_at=received_at,
+        )
+        emulator.store.record(record)
+        fault = emulator.faults.take(self.command, path, record.stripe_account)
+        if fault is not None:
+            emulator.store.update_record(record, fault=fault.kind)
+        delay = emulator.latency
+        if fault is not None and fault.kind in ("timeout", "latency"):
+            delay += fault.seconds or 0.0
+        if (delay > 0 and release.wait(delay)) or (fault is not None and fault.kind == "drop"):
+            self._drop()
+            return
+        if fault is not None and fault.kind == "error":
+            response = api.error_response(
+                fault.error(), request.request_id, received_at, api.response_headers(request)
+            )
+        else:
+            response = api.handle(
+                request,
+                store=emulator.store,
+                base_url=emulator.url,
+                api_key_prefix=emulator.api_key_prefix,
+            )
+        emulator.store.update_record(
+            record,
+            status=response.status,
+            idempotent_replayed="Idempotent-Replayed" in response.headers,
+        )
+        self._send(response)
+
+    def _decode_params(
+        self, query: str, body: bytes
+    ) -> tuple[dict[str, FormValue], errors.ApiError | None]:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        content_type = self.headers.get("Content-Type", FORM_CONTENT_TYPE).split(";")[0].strip()
+        if body:
+            if content_type.lower() != FORM_CONTENT_TYPE:
+                return {}, errors.invalid(
+                    f"Invalid request: unsupported Content-Type {content_type}. If error "
+                    "persists and you need assistance, please contact support@stripe.com."
+                )
+            pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        try:
+            return decode_pairs(pairs), None
+        except FormError as error:
+            return {}, errors.invalid(str(error), error.param)
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, response: api.Response) -> None:
+        payload = response.encode()
+        try:
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (e.g. its timeout fired while a fault held us).
+            self.close_connection = True
+
+    def _drop(self) -> None:
+        """Close the connection without writing a single byte."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)

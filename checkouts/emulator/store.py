@@ -1,0 +1,150 @@
+"""The emulator's state: sessions, recorded requests and the idempotency cache.
+
+`Store` guarantees consistency under concurrent requests: every read and write
+goes through `store.lock` (re-entrant), and the API layer holds it for a whole
+request, so Stripe operations never interleave. Readers get copies, never the
+live objects.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the emulator received it (params decoded, values still strings)."""
+
+    request_id: str
+    method: str
+    path: str
+    params: dict[str, Any]
+    stripe_account: str | None
+    idempotency_key: str | None
+    stripe_version: str | None
+    received_at: float
+    status: int | None = None
+    fault: str | None = None
+    idempotent_replayed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class StoredSession:
+    account: str | None
+    session: dict[str, Any]
+    line_items: list[dict[str, Any]]
+    sequence: int
+
+
+@dataclass(frozen=True)
+class IdempotentResult:
+    fingerprint: tuple[str, str, str]
+    status: int
+    body: dict[str, Any]
+    request_id: str
+    stored_at: float
+
+
+IdempotencyScope = tuple[str, str | None, str]
+
+
+@dataclass
+class Store:
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _sessions: dict[str, StoredSession] = field(default_factory=dict)
+    _requests: list[RecordedRequest] = field(default_factory=list)
+    _idempotency: dict[IdempotencyScope, IdempotentResult] = field(default_factory=dict)
+    _sequence: int = 0
+    _recorded: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._recorded = threading.Condition(self.lock)
+
+    def reset(self) -> None:
+        with self.lock:
+            self._sessions.clear()
+            self._requests.clear()
+            self._idempotency.clear()
+
+    # --- sessions -----------------------------------------------------------
+
+    def add_session(
+        self, account: str | None, session: dict[str, Any], line_items: list[dict[str, Any]]
+    ) -> None:
+        with self.lock:
+            self._sequence += 1
+            self._sessions[session["id"]] = StoredSession(
+                account, session, line_items, self._sequence
+            )
+
+    def find_session(self, session_id: str, account: str | None) -> StoredSession | None:
+        """The live stored session if it belongs to `account` (None: the platform)."""
+        with self.lock:
+            stored = self._sessions.get(session_id)
+            if stored is None or stored.account != account:
+                return None
+            return stored
+
+    def any_session(self, session_id: str) -> StoredSession | None:
+        """The live stored session, whichever account owns it (for emulator-side operations)."""
+        with self.lock:
+            return self._sessions.get(session_id)
+
+    def sessions_of(self, account: str | None) -> list[StoredSession]:
+        """The live stored sessions of one account, newest first."""
+        with self.lock:
+            owned = [s for s in self._sessions.values() if s.account == account]
+            return sorted(owned, key=lambda stored: stored.sequence, reverse=True)
+
+    def session_snapshot(self, session_id: str) -> StoredSession:
+        """A deep copy of a stored session, whichever account owns it; KeyError if unknown."""
+        with self.lock:
+            return copy.deepcopy(self._sessions[session_id])
+
+    def all_sessions(self) -> list[StoredSession]:
+        with self.lock:
+            return copy.deepcopy(sorted(self._sessions.values(), key=lambda s: s.sequence))
+
+    # --- recorded requests --------------------------------------------------
+
+    def record(self, request: RecordedRequest) -> None:
+        with self.lock:
+            self._requests.append(request)
+            self._recorded.notify_all()
+
+    def wait_for_recorded(self, count: int, timeout: float) -> bool:
+        """Block until at least `count` requests are recorded; False if `timeout` ran out."""
+        with self._recorded:
+            return self._recorded.wait_for(lambda: len(self._requests) >= count, timeout)
+
+    def update_record(self, request: RecordedRequest, **changes: Any) -> None:
+        with self.lock:
+            for name, value in changes.items():
+                setattr(request, name, value)
+
+    def recorded(self) -> list[RecordedRequest]:
+        with self.lock:
+            return [dataclasses.replace(r, params=copy.deepcopy(r.params)) for r in self._requests]
+
+    # --- idempotency --------------------------------------------------------
+
+    def idempotent_result(self, scope: IdempotencyScope, now: float) -> IdempotentResult | None:
+        with self.lock:
+            result = self._idempotency.get(scope)
+            if result is not None and now - result.stored_at > IDEMPOTENCY_TTL_SECONDS:
+                del self._idempotency[scope]
+                return None
+            return result
+
+    def save_idempotent(self, scope: IdempotencyScope, result: IdempotentResult) -> None:
+        with self.lock:
+            self._idempotency[scope] = result
