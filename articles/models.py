@@ -46,7 +46,9 @@ class StripeCheckoutSettings(models.Model):
     enabled = models.BooleanField(default=False)
     connected_account_id = models.CharField(
         max_length=255,
-        validators=[RegexValidator(r"^acct_[A-Za-z0-9]+$", "Expected a Stripe account id, acct_...")],
+        validators=[
+            RegexValidator(r"^acct_[A-Za-z0-9]+$", "Expected a Stripe account id, acct_...")
+        ],
         help_text="The company's own Stripe account (Stripe Connect).",
     )
     default_confirmation_url = models.URLField(max_length=2000)

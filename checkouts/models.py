@@ -166,11 +166,13 @@ class CheckoutLine(models.Model):
         ordering = ["checkout", "position"]
         constraints = [
             models.UniqueConstraint(fields=["checkout", "position"], name="unique_line_position"),
-            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="line_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1), name="line_quantity_positive"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} × {self.name}"
+        return f"{self.quantity} x {self.name}"
 
     @property
     def amount_total(self) -> int:

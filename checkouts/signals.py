@@ -3,7 +3,9 @@
 from django.db.models.signals import post_save
 
 
-def supersede_older_checkouts_on_create(sender, instance, created: bool, raw: bool, **kwargs) -> None:
+def supersede_older_checkouts_on_create(
+    sender, instance, created: bool, raw: bool, **kwargs
+) -> None:
     """A new checkout replaces every earlier open checkout of its payable."""
     if not created or raw:
         return

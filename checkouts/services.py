@@ -1,0 +1,479 @@
+"""Writes of the checkouts app: creating checkouts and ending the ones they replace."""
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from django.db import transaction
+from django.utils import timezone
+
+from articles.models import Article, Company, StripeCheckoutSettings
+from articles.money import from_stripe_amount, to_stripe_amount
+from checkouts import selectors, stripe_gateway
+from checkouts.constants import (
+    CHECKOUT_SESSION_ID_PLACEHOLDER,
+    EXPIRES_AT_SAFETY_MARGIN,
+    MIN_STRIPE_CHECKOUT_LIFETIME,
+    SESSION_ID_QUERY_PARAMETER,
+    STRIPE_UI_MODES,
+    stripe_locale_for_country,
+)
+from checkouts.exceptions import (
+    CheckoutValidationError,
+    FieldError,
+    PayableAlreadyPaid,
+    StripeCheckoutNotEnabled,
+    StripeGatewayError,
+    StripeRefused,
+)
+from checkouts.idempotency import (
+    claim_idempotency_key,
+    release_idempotency_key,
+    request_fingerprint,
+)
+from checkouts.models import (
+    Checkout,
+    CheckoutLine,
+    CheckoutStatus,
+    ClientIdempotencyKey,
+    Payable,
+    StripeExpiry,
+    UiMode,
+)
+from checkouts.stripe_gateway import CheckoutSessionSnapshot
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ArticleOrder:
+    """One entry of the request's ``Articles``."""
+
+    article_type_id: int
+    article_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    article: Article
+    quantity: int
+
+
+@dataclass(frozen=True)
+class RedirectUrls:
+    success_url: str = ""
+    cancel_url: str = ""
+    return_url: str = ""
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    """A stored checkout and the Stripe session behind it.
+
+    ``session`` carries the client secret for this one response only.
+    """
+
+    checkout: Checkout
+    session: CheckoutSessionSnapshot
+    replayed: bool = False
+
+
+def create_checkout(
+    *,
+    company: Company,
+    country_code: str,
+    articles: Sequence[ArticleOrder],
+    internal_reference_id: str,
+    ui_mode: UiMode = UiMode.HOSTED,
+    confirmation_url: str | None = None,
+    cancel_url: str | None = None,
+    idempotency_key: str | None = None,
+) -> CheckoutResult:
+    """Create a Stripe Checkout Session for a payable and store it as its current checkout.
+
+    Storing it supersedes every earlier open checkout of the payable; the
+    post-save hook expires those on Stripe once the transaction commits.
+    With an ``idempotency_key``, a repeat of the same request returns the
+    first checkout instead of creating another.
+    """
+    request = {
+        "country_code": country_code,
+        "articles": articles,
+        "internal_reference_id": internal_reference_id,
+        "ui_mode": ui_mode,
+        "confirmation_url": confirmation_url,
+        "cancel_url": cancel_url,
+    }
+    if idempotency_key is None:
+        return _create_checkout(company=company, **request)
+
+    claim = claim_idempotency_key(
+        company=company, key=idempotency_key, fingerprint=request_fingerprint(request)
+    )
+    if claim.checkout_id is not None:
+        return _replay(claim.checkout)
+    try:
+        return _create_checkout(company=company, idempotency_claim=claim, **request)
+    except BaseException:
+        release_idempotency_key(claim)
+        raise
+
+
+def _create_checkout(
+    *,
+    company: Company,
+    country_code: str,
+    articles: Sequence[ArticleOrder],
+    internal_reference_id: str,
+    ui_mode: UiMode,
+    confirmation_url: str | None,
+    cancel_url: str | None,
+    idempotency_claim: ClientIdempotencyKey | None = None,
+) -> CheckoutResult:
+    stripe_settings = _enabled_stripe_settings(company)
+    redirects, redirect_errors = _redirect_urls(
+        stripe_settings, ui_mode, confirmation_url, cancel_url
+    )
+    lines, article_errors = _price_articles(company, articles)
+    if redirect_errors or article_errors:
+        raise CheckoutValidationError(redirect_errors + article_errors)
+    if selectors.payable_is_paid(company, internal_reference_id):
+        raise _already_paid(internal_reference_id)
+
+    checkout_id = uuid.uuid4()
+    locale = stripe_locale_for_country(country_code)
+    session = stripe_gateway.create_checkout_session(
+        account=stripe_settings.connected_account_id,
+        params=_session_params(
+            checkout_id=checkout_id,
+            company=company,
+            stripe_settings=stripe_settings,
+            lines=lines,
+            internal_reference_id=internal_reference_id,
+            ui_mode=ui_mode,
+            locale=locale,
+            redirects=redirects,
+        ),
+        idempotency_key=f"bokacheckout-checkout-{checkout_id}",
+    )
+    try:
+        checkout = _store_checkout(
+            Checkout(
+                id=checkout_id,
+                company=company,
+                connected_account_id=stripe_settings.connected_account_id,
+                ui_mode=ui_mode,
+                country_code=country_code,
+                locale=locale,
+                currency=company.currency,
+                success_url=redirects.success_url,
+                cancel_url=redirects.cancel_url,
+                return_url=redirects.return_url,
+            ),
+            session=session,
+            internal_reference_id=internal_reference_id,
+            lines=lines,
+            idempotency_claim=idempotency_claim,
+        )
+    except BaseException:
+        # Nobody will ever see this session; don't leave it payable.
+        _expire_unrecorded_session(stripe_settings.connected_account_id, session.id)
+        raise
+    return CheckoutResult(checkout=checkout, session=session)
+
+
+def _enabled_stripe_settings(company: Company) -> StripeCheckoutSettings:
+    stripe_settings = getattr(company, "stripe_settings", None)
+    if stripe_settings is None or not stripe_settings.enabled:
+        raise StripeCheckoutNotEnabled(
+            "Stripe Checkout 1.0 is not set up and enabled for this company."
+        )
+    return stripe_settings
+
+
+def _redirect_urls(
+    stripe_settings: StripeCheckoutSettings,
+    ui_mode: UiMode,
+    confirmation_url: str | None,
+    cancel_url: str | None,
+) -> tuple[RedirectUrls, list[FieldError]]:
+    errors = [
+        FieldError(
+            field_name,
+            "HostNotAllowed",
+            f"{field_name} must point to one of the company's allowed hosts.",
+        )
+        for field_name, url in (("ConfirmationUrl", confirmation_url), ("CancelUrl", cancel_url))
+        if url and not stripe_settings.allows_redirect_to(url)
+    ]
+    confirmation = with_session_id_placeholder(
+        confirmation_url or stripe_settings.default_confirmation_url
+    )
+    if ui_mode == UiMode.EMBEDDED:
+        return RedirectUrls(return_url=confirmation), errors
+    return RedirectUrls(
+        success_url=confirmation, cancel_url=cancel_url or stripe_settings.default_cancel_url
+    ), errors
+
+
+def with_session_id_placeholder(url: str) -> str:
+    """Make Stripe put the session id into ``url``, unless the URL already asks for it."""
+    if CHECKOUT_SESSION_ID_PLACEHOLDER in url:
+        return url
+    parts = urlsplit(url)
+    parameter = f"{SESSION_ID_QUERY_PARAMETER}={CHECKOUT_SESSION_ID_PLACEHOLDER}"
+    query = f"{parts.query}&{parameter}" if parts.query else parameter
+    return urlunsplit(parts._replace(query=query))
+
+
+def _price_articles(
+    company: Company, articles: Sequence[ArticleOrder]
+) -> tuple[list[PricedLine], list[FieldError]]:
+    """Price each ordered article from the catalogue; never from the request."""
+    catalogue = selectors.articles_by_key(
+        company, ((order.article_type_id, order.article_id) for order in articles)
+    )
+    lines, errors = [], []
+    for index, order in enumerate(articles):
+        article = catalogue.get((order.article_type_id, order.article_id))
+        if article is None or not article.active:
+            errors.append(
+                FieldError(
+                    f"Articles[{index}].ArticleId",
+                    "ArticleNotFound" if article is None else "ArticleInactive",
+                    f"No {'active ' if article else ''}article with ArticleTypeId "
+                    f"{order.article_type_id} and ArticleId {order.article_id} in this company.",
+                )
+            )
+            continue
+        lines.append(PricedLine(article=article, quantity=order.quantity))
+    return lines, errors
+
+
+def _session_params(
+    *,
+    checkout_id: uuid.UUID,
+    company: Company,
+    stripe_settings: StripeCheckoutSettings,
+    lines: Sequence[PricedLine],
+    internal_reference_id: str,
+    ui_mode: UiMode,
+    locale: str,
+    redirects: RedirectUrls,
+) -> dict[str, Any]:
+    currency = company.currency
+    metadata = {
+        "company_id": str(company.id),
+        "internal_reference_id": internal_reference_id,
+        "checkout_id": str(checkout_id),
+    }
+    lifetime = max(
+        stripe_settings.checkout_lifetime, MIN_STRIPE_CHECKOUT_LIFETIME + EXPIRES_AT_SAFETY_MARGIN
+    )
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "ui_mode": STRIPE_UI_MODES[ui_mode],
+        "line_items": [
+            {
+                "quantity": line.quantity,
+                "price_data": {
+                    "currency": currency.lower(),
+                    "unit_amount": to_stripe_amount(line.article.unit_amount, currency),
+                    "product_data": {
+                        "name": line.article.name,
+                        "metadata": {
+                            "article_type_id": str(line.article.article_type),
+                            "article_id": str(line.article.article_id),
+                            "vat_rate": str(line.article.vat_rate),
+                        },
+                    },
+                },
+            }
+            for line in lines
+        ],
+        "client_reference_id": internal_reference_id,
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "expires_at": int((timezone.now() + lifetime).timestamp()),
+        "locale": locale,
+    }
+    params.update({name: url for name, url in vars(redirects).items() if url})
+    return params
+
+
+@transaction.atomic
+def _store_checkout(
+    checkout: Checkout,
+    *,
+    session: CheckoutSessionSnapshot,
+    internal_reference_id: str,
+    lines: Sequence[PricedLine],
+    idempotency_claim: ClientIdempotencyKey | None,
+) -> Checkout:
+    payable = _lock_payable(checkout.company, internal_reference_id)
+    if payable.checkouts.filter(selectors.PAID).exists():
+        raise _already_paid(internal_reference_id)
+
+    checkout.payable = payable
+    checkout.stripe_session_id = session.id
+    checkout.amount_total = from_stripe_amount(session.amount_total or 0, checkout.currency)
+    checkout.expires_at = session.expires_at
+    apply_session_snapshot(checkout, session)
+    checkout.save(force_insert=True)
+    CheckoutLine.objects.bulk_create(
+        CheckoutLine(
+            checkout=checkout,
+            position=position,
+            article_type=line.article.article_type,
+            article_id=line.article.article_id,
+            name=line.article.name,
+            quantity=line.quantity,
+            unit_amount=line.article.unit_amount,
+            vat_rate=line.article.vat_rate,
+        )
+        for position, line in enumerate(lines)
+    )
+    if idempotency_claim is not None:
+        ClientIdempotencyKey.objects.filter(pk=idempotency_claim.pk).update(checkout=checkout)
+    return checkout
+
+
+def _lock_payable(company: Company, internal_reference_id: str) -> Payable:
+    """Get or create the payable and hold its row lock until the transaction ends."""
+    Payable.objects.bulk_create(
+        [Payable(company=company, internal_reference_id=internal_reference_id)],
+        ignore_conflicts=True,
+    )
+    return Payable.objects.select_for_update().get(
+        company=company, internal_reference_id=internal_reference_id
+    )
+
+
+def _already_paid(internal_reference_id: str) -> PayableAlreadyPaid:
+    return PayableAlreadyPaid(
+        f"InternalReferenceId {internal_reference_id!r} is already paid; "
+        "no new checkout was created."
+    )
+
+
+def _replay(checkout: Checkout) -> CheckoutResult:
+    """The first response again; the client secret is fetched anew since it is never stored."""
+    session = stripe_gateway.retrieve_checkout_session(
+        account=checkout.connected_account_id, session_id=checkout.stripe_session_id
+    )
+    return CheckoutResult(checkout=checkout, session=session, replayed=True)
+
+
+def apply_session_snapshot(checkout: Checkout, session: CheckoutSessionSnapshot) -> None:
+    """Copy what Stripe says onto ``checkout`` (unsaved), never moving a completed one backwards."""
+    if checkout.status != CheckoutStatus.COMPLETE:
+        checkout.status = session.status
+        checkout.payment_status = session.payment_status
+    checkout.url = session.url or ""
+    checkout.customer_id = session.customer_id or checkout.customer_id
+    checkout.customer_email = session.customer_email or checkout.customer_email
+    checkout.payment_intent_id = session.payment_intent_id or checkout.payment_intent_id
+
+
+# --- superseding --------------------------------------------------------------
+
+EXPIRY_FIELDS = [
+    "status",
+    "payment_status",
+    "url",
+    "customer_id",
+    "customer_email",
+    "payment_intent_id",
+    "stripe_expiry",
+    "stripe_expiry_attempts",
+    "stripe_expiry_error",
+    "updated_at",
+]
+
+
+def supersede_older_checkouts(checkout: Checkout) -> None:
+    """Make ``checkout`` its payable's current one and mark every older open checkout superseded.
+
+    Runs inside the transaction that stored ``checkout``, with the payable
+    locked. Ending the older sessions on Stripe waits for the commit: a
+    rolled-back checkout must not have cost the customer their session.
+    """
+    now = timezone.now()
+    Checkout.objects.filter(
+        payable_id=checkout.payable_id, status=CheckoutStatus.OPEN, superseded_by__isnull=True
+    ).exclude(pk=checkout.pk).update(
+        superseded_by=checkout,
+        superseded_at=now,
+        stripe_expiry=StripeExpiry.PENDING,
+        updated_at=now,
+    )
+    Payable.objects.filter(pk=checkout.payable_id).update(current_checkout=checkout)
+    transaction.on_commit(partial(expire_superseded_checkouts, superseded_by=checkout), robust=True)
+
+
+def expire_superseded_checkouts(*, superseded_by: Checkout) -> None:
+    """End on Stripe the sessions ``superseded_by`` replaced; failures stay pending for a retry."""
+    superseded = list(
+        Checkout.objects.filter(superseded_by=superseded_by, stripe_expiry=StripeExpiry.PENDING)
+    )
+    for checkout in superseded:
+        end_superseded_checkout_on_stripe(checkout)
+    if superseded:
+        Checkout.objects.bulk_update(superseded, EXPIRY_FIELDS)
+
+
+def end_superseded_checkout_on_stripe(checkout: Checkout) -> None:
+    """Expire ``checkout``'s session on Stripe and record the outcome on it (unsaved).
+
+    A session Stripe will not expire because the customer paid it first is
+    recorded as paid and flagged, never dropped.
+    """
+    checkout.stripe_expiry_attempts += 1
+    checkout.updated_at = timezone.now()
+    account, session_id = checkout.connected_account_id, checkout.stripe_session_id
+    try:
+        session = stripe_gateway.expire_checkout_session(account=account, session_id=session_id)
+    except StripeRefused as refusal:
+        try:
+            session = stripe_gateway.retrieve_checkout_session(
+                account=account, session_id=session_id
+            )
+        except StripeGatewayError as error:
+            _record_expiry_failure(checkout, error)
+            return
+        if session.status == CheckoutStatus.OPEN:
+            _record_expiry_failure(checkout, refusal)
+            return
+    except StripeGatewayError as error:
+        _record_expiry_failure(checkout, error)
+        return
+
+    apply_session_snapshot(checkout, session)
+    checkout.stripe_expiry_error = ""
+    if session.status == CheckoutStatus.COMPLETE:
+        checkout.stripe_expiry = StripeExpiry.ALREADY_COMPLETE
+        logger.warning(
+            "Checkout %s of %r was paid after checkout %s superseded it.",
+            session_id,
+            checkout.payable_id,
+            checkout.superseded_by_id,
+        )
+    else:
+        checkout.stripe_expiry = StripeExpiry.EXPIRED
+
+
+def _record_expiry_failure(checkout: Checkout, error: Exception) -> None:
+    checkout.stripe_expiry_error = str(error)
+    logger.warning("Could not expire checkout %s on Stripe: %s", checkout.stripe_session_id, error)
+
+
+def _expire_unrecorded_session(account: str, session_id: str) -> None:
+    try:
+        stripe_gateway.expire_checkout_session(account=account, session_id=session_id)
+    except StripeGatewayError:
+        logger.exception("Could not expire unrecorded Stripe session %s", session_id)

@@ -1,0 +1,129 @@
+"""The one module that talks to Stripe.
+
+It knows the SDK (``StripeClient``) and turns its objects and errors into
+plain values and the domain's exceptions. Every call names the connected
+account it acts on.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+from checkouts.exceptions import StripeRefused, StripeUnavailable
+
+
+@dataclass(frozen=True)
+class CheckoutSessionSnapshot:
+    """What Stripe said a Checkout Session looked like at one moment.
+
+    ``client_secret`` is carried only so it can be handed to the customer
+    once; callers must not store or log it.
+    """
+
+    id: str
+    status: str
+    payment_status: str
+    url: str | None
+    client_secret: str | None
+    customer_id: str | None
+    customer_email: str | None
+    payment_intent_id: str | None
+    amount_total: int | None
+    currency: str | None
+    expires_at: datetime
+    metadata: dict[str, str]
+
+    def __repr__(self) -> str:
+        return f"CheckoutSessionSnapshot(id={self.id!r}, status={self.status!r})"
+
+    @classmethod
+    def from_session(cls, session: dict[str, Any]) -> "CheckoutSessionSnapshot":
+        details = session.get("customer_details") or {}
+        return cls(
+            id=session["id"],
+            status=session["status"],
+            payment_status=session["payment_status"],
+            url=session.get("url"),
+            client_secret=session.get("client_secret"),
+            customer_id=_id_of(session.get("customer")),
+            customer_email=details.get("email") or session.get("customer_email"),
+            payment_intent_id=_id_of(session.get("payment_intent")),
+            amount_total=session.get("amount_total"),
+            currency=session.get("currency"),
+            expires_at=datetime.fromtimestamp(session["expires_at"], tz=UTC),
+            metadata=dict(session.get("metadata") or {}),
+        )
+
+
+def _id_of(value: Any) -> str | None:
+    """An expandable field is an id, an expanded object, or nothing."""
+    if value is None or isinstance(value, str):
+        return value
+    return value["id"]
+
+
+@lru_cache(maxsize=4)
+def _client(api_key: str, api_base: str, max_retries: int, timeout: float) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        api_key,
+        base_addresses={"api": api_base} if api_base else None,
+        max_network_retries=max_retries,
+        http_client=stripe.RequestsClient(timeout=timeout),
+    )
+
+
+def _stripe() -> stripe.StripeClient:
+    return _client(
+        settings.STRIPE_SECRET_KEY,
+        settings.STRIPE_API_BASE,
+        settings.STRIPE_MAX_NETWORK_RETRIES,
+        settings.STRIPE_TIMEOUT_SECONDS,
+    )
+
+
+def _call(operation, *args: Any, **kwargs: Any) -> CheckoutSessionSnapshot:
+    try:
+        session = operation(*args, **kwargs)
+    except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+        raise StripeUnavailable(f"Stripe is unavailable: {error.user_message or error}") from error
+    except stripe.APIError as error:
+        raise StripeUnavailable(f"Stripe failed: {error.user_message or error}") from error
+    except stripe.StripeError as error:
+        raise StripeRefused(
+            error.user_message or str(error), stripe_code=getattr(error, "code", None)
+        ) from error
+    return CheckoutSessionSnapshot.from_session(session.to_dict())
+
+
+def create_checkout_session(
+    *, account: str, params: dict[str, Any], idempotency_key: str
+) -> CheckoutSessionSnapshot:
+    """Create a Checkout Session on ``account``.
+
+    The idempotency key makes the SDK's network retries, and any retry of the
+    same attempt, return the one session Stripe already made.
+    """
+    return _call(
+        _stripe().v1.checkout.sessions.create,
+        params=params,
+        options={"stripe_account": account, "idempotency_key": idempotency_key},
+    )
+
+
+def retrieve_checkout_session(*, account: str, session_id: str) -> CheckoutSessionSnapshot:
+    return _call(
+        _stripe().v1.checkout.sessions.retrieve, session_id, options={"stripe_account": account}
+    )
+
+
+def expire_checkout_session(*, account: str, session_id: str) -> CheckoutSessionSnapshot:
+    """Expire an open session; Stripe refuses (``StripeRefused``) one that is not open."""
+    # No fixed idempotency key: Stripe would replay a failed first attempt to
+    # every later one. The SDK still gives its own retries one key.
+    return _call(
+        _stripe().v1.checkout.sessions.expire, session_id, options={"stripe_account": account}
+    )
