@@ -113,16 +113,15 @@ API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["checkouts.api.authentication.CompanyApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["checkouts.api.authentication.HasCompanyApiKey"],
     "DEFAULT_RENDERER_CLASSES": [
-        "checkouts.api.renderers.ServiceStackJSONRenderer",
+        "rest_framework.renderers.JSONRenderer",
         "checkouts.api.renderers.ServiceStackCSVRenderer",
         "checkouts.api.renderers.ServiceStackXMLRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "checkouts.api.parsers.CaseInsensitiveJSONParser",
-        "checkouts.api.parsers.CaseInsensitiveFormParser",
-        "checkouts.api.parsers.CaseInsensitiveXMLParser",
+        "rest_framework.parsers.JSONParser",
+        "checkouts.api.parsers.NestedFormParser",
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "checkouts.api.negotiation.StrictFormatNegotiation",
     "DEFAULT_THROTTLE_CLASSES": ["checkouts.api.throttling.ApiKeyRateThrottle"],

@@ -1,6 +1,10 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("checkouts.api.urls")),
 ]
+
+handler404 = "checkouts.api.errors.page_not_found"
+handler500 = "checkouts.api.errors.server_error"
