@@ -8,6 +8,11 @@ os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_test_emulator")
 os.environ.setdefault("STRIPE_MAX_NETWORK_RETRIES", "1")
 os.environ.setdefault("STRIPE_TIMEOUT_SECONDS", "2")
 
-from bokacheckout.settings import *  # noqa: E402, F403
+from bokacheckout.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory: the concurrency and live-server tests need several
+    # connections to see one database with real locking.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}  # noqa: F405

@@ -944,9 +944,7 @@ def test_recorded_requests_can_be_read_and_reset_over_http(stripe_emulator, clie
 def test_management_command_serves_until_interrupted():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "manage.py", "stripe_emulator", "--port", "0"]
-    process = subprocess.Popen(  # noqa: S603 - fixed argv, our own manage.py
-        command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True
-    )
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True)
     try:
         banner = process.stdout.readline()
         url = banner.split("listening on ")[1].split()[0]

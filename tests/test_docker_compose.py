@@ -1,0 +1,58 @@
+"""docker-compose.yml wires PostgreSQL, the service and the emulator together."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_ENV = {"POSTGRES_PASSWORD": "compose-test", "DJANGO_SECRET_KEY": "compose-test"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_the_service_waits_for_a_healthy_database(compose):
+    web, db = compose["services"]["web"], compose["services"]["db"]
+
+    assert db["healthcheck"]["test"]
+    assert web["depends_on"]["db"] == {"condition": "service_healthy"}
+    assert "@db:5432/" in web["environment"]["DATABASE_URL"]
+
+
+def test_the_service_migrates_then_runs_under_gunicorn(compose):
+    command = compose["services"]["web"]["command"]
+
+    assert command.index("migrate") < command.index("gunicorn")
+
+
+def test_the_service_talks_to_the_emulator(compose):
+    web, emulator = compose["services"]["web"], compose["services"]["emulator"]
+
+    assert "stripe_emulator" in emulator["command"]
+    port = emulator["command"][emulator["command"].index("--port") + 1]
+    assert web["environment"]["STRIPE_API_BASE"].endswith(f"http://emulator:{port}}}")
+    assert "emulator" in web["depends_on"]
+
+
+def test_the_images_build_from_the_project_dockerfile(compose):
+    assert (ROOT / "Dockerfile").is_file()
+    assert compose["services"]["web"]["build"] == compose["services"]["emulator"]["build"] == "."
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="needs Debian's docker-compose")
+def test_docker_compose_validates_the_file():
+    result = subprocess.run(
+        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
+        env={**os.environ, **COMPOSE_ENV},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr

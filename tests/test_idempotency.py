@@ -1,0 +1,111 @@
+"""A client's Idempotency-Key: one key and body, one checkout, for 24 hours."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from checkouts.models import Checkout, ClientIdempotencyKey
+from tests.conftest import CHECKOUT_URL, checkout_body
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CREATE = r"^/v1/checkout/sessions$"
+RETRIEVE = r"^/v1/checkout/sessions/cs_[^/]+$"
+
+
+@pytest.fixture
+def post(api, company, stripe_emulator):
+    def post(key, **overrides):
+        return api.post(
+            CHECKOUT_URL,
+            checkout_body(company, **overrides),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=key,
+        )
+
+    return post
+
+
+def test_same_key_and_body_returns_the_first_response_without_a_second_session(
+    post, stripe_emulator
+):
+    first = post("order-1")
+    again = post("order-1")
+
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert len(stripe_emulator.requests_to("POST", CREATE)) == 1
+    assert Checkout.objects.count() == 1
+
+
+def test_replayed_embedded_response_fetches_the_client_secret_again_from_stripe(
+    post, stripe_emulator
+):
+    first = post("order-2", UiMode="embedded")
+
+    again = post("order-2", UiMode="embedded")
+
+    assert again.json()["ClientSecret"] == first.json()["ClientSecret"]
+    assert again.json()["ClientSecret"]
+    (retrieve,) = stripe_emulator.requests_to("GET", RETRIEVE)
+    assert retrieve.stripe_account == "acct_1SalongLugn"
+
+
+def test_the_same_body_in_another_spelling_is_the_same_request(post, api, company, stripe_emulator):
+    first = post("order-3", CountryCode="se", UiMode="hosted")
+
+    again = post("order-3", CountryCode="SE", UiMode="HOSTED_PAGE")
+
+    assert again.json()["SessionId"] == first.json()["SessionId"]
+
+
+def test_same_key_with_another_body_is_refused(post, stripe_emulator):
+    post("order-4")
+
+    response = post("order-4", InternalReferenceId="another-booking")
+
+    assert response.status_code == 422
+    assert response.json()["ResponseStatus"]["ErrorCode"] == "IdempotencyKeyReused"
+    assert len(stripe_emulator.requests_to("POST", CREATE)) == 1
+
+
+def test_a_key_older_than_24_hours_makes_a_new_checkout(post, stripe_emulator):
+    first = post("order-5")
+    ClientIdempotencyKey.objects.update(created_at=timezone.now() - timedelta(hours=24, minutes=1))
+
+    again = post("order-5")
+
+    assert again.status_code == 200
+    assert again.json()["SessionId"] != first.json()["SessionId"]
+
+
+def test_a_key_whose_request_failed_can_be_retried(post, stripe_emulator, settings):
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    stripe_emulator.inject_fault("error", method="POST", path=CREATE, status=503)
+
+    failed = post("order-6")
+    retried = post("order-6")
+
+    assert failed.status_code == 503
+    assert retried.status_code == 200
+    assert Checkout.objects.count() == 1
+
+
+def test_a_key_whose_first_request_is_still_running_is_a_conflict(post, company, stripe_emulator):
+    ClientIdempotencyKey.objects.create(
+        company=company, key="order-7", request_fingerprint="in-flight"
+    )
+
+    response = post("order-7")
+
+    assert response.status_code == 409
+    assert response.json()["ResponseStatus"]["ErrorCode"] == "IdempotencyKeyInUse"
+    assert stripe_emulator.requests_to("POST", CREATE) == []
+
+
+def test_an_overlong_key_is_refused(post, stripe_emulator):
+    response = post("k" * 256)
+
+    assert response.status_code == 400
+    assert response.json()["ResponseStatus"]["Errors"][0]["FieldName"] == "Idempotency-Key"

@@ -1,0 +1,154 @@
+"""A new checkout for a payable invalidates the earlier ones, locally and on Stripe."""
+
+import pytest
+
+from checkouts.models import Checkout, CheckoutStatus, Payable, PaymentStatus, StripeExpiry
+from tests.conftest import CHECKOUT_URL, checkout_body, make_api_key, make_article, make_company
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+EXPIRE = r"^/v1/checkout/sessions/[^/]+/expire$"
+
+
+def session_id(response) -> str:
+    assert response.status_code == 200, response.json()
+    return response.json()["SessionId"]
+
+
+def test_second_checkout_for_same_reference_expires_the_first_on_stripe(
+    create_checkout, stripe_emulator
+):
+    first = session_id(create_checkout())
+
+    second = session_id(create_checkout())
+
+    assert second != first
+    assert stripe_emulator.session(first)["status"] == "expired"
+    assert stripe_emulator.session(second)["status"] == "open"
+    (expire,) = stripe_emulator.requests_to("POST", EXPIRE)
+    assert expire.path == f"/v1/checkout/sessions/{first}/expire"
+    assert expire.stripe_account == "acct_1SalongLugn"
+
+
+def test_second_checkout_supersedes_the_first_locally(create_checkout, stripe_emulator):
+    first = Checkout.objects.get(stripe_session_id=session_id(create_checkout()))
+
+    second = Checkout.objects.get(stripe_session_id=session_id(create_checkout()))
+
+    first.refresh_from_db()
+    assert first.superseded_by == second
+    assert first.superseded_at is not None
+    assert first.status == CheckoutStatus.EXPIRED
+    assert first.stripe_expiry == StripeExpiry.EXPIRED
+    assert second.superseded_by is None
+    assert Payable.objects.get().current_checkout == second
+
+
+def test_every_older_checkout_ends_and_exactly_one_stays_open(create_checkout, stripe_emulator):
+    ids = [session_id(create_checkout()) for _ in range(4)]
+
+    assert [stripe_emulator.session(sid)["status"] for sid in ids] == ["expired"] * 3 + ["open"]
+    assert Checkout.objects.filter(status=CheckoutStatus.OPEN).count() == 1
+    assert list(
+        Checkout.objects.filter(superseded_by__isnull=True).values_list(
+            "stripe_session_id", flat=True
+        )
+    ) == [ids[-1]]
+
+
+def test_checkouts_of_other_references_are_left_alone(create_checkout, stripe_emulator):
+    other = session_id(create_checkout(InternalReferenceId="booking-other"))
+
+    session_id(create_checkout(InternalReferenceId="booking-mine"))
+
+    assert stripe_emulator.session(other)["status"] == "open"
+    assert Checkout.objects.get(stripe_session_id=other).superseded_by is None
+    assert stripe_emulator.requests_to("POST", EXPIRE) == []
+
+
+def test_the_same_reference_in_another_company_is_another_payable(
+    create_checkout, stripe_emulator, api
+):
+    mine = session_id(create_checkout(InternalReferenceId="booking-shared"))
+    other = make_company(name="Other salon", account="acct_1Other")
+    make_article(other)
+    api.credentials(HTTP_X_API_KEY=make_api_key(other))
+
+    response = api.post(
+        CHECKOUT_URL, checkout_body(other, InternalReferenceId="booking-shared"), format="json"
+    )
+
+    session_id(response)
+    assert stripe_emulator.session(mine)["status"] == "open"
+    assert Payable.objects.count() == 2
+
+
+def test_an_expiry_stripe_fails_stays_pending_for_a_retry(create_checkout, stripe_emulator):
+    first = session_id(create_checkout())
+    stripe_emulator.inject_fault("error", method="POST", path=EXPIRE, status=503, times=5)
+
+    response = create_checkout()
+
+    assert response.status_code == 200
+    old = Checkout.objects.get(stripe_session_id=first)
+    assert old.superseded_by is not None
+    assert old.stripe_expiry == StripeExpiry.PENDING
+    assert old.stripe_expiry_attempts == 1
+    assert old.stripe_expiry_error
+    assert stripe_emulator.session(first)["status"] == "open"
+
+
+def test_an_older_session_paid_before_expiry_is_recorded_as_paid(create_checkout, stripe_emulator):
+    first = session_id(create_checkout())
+    stripe_emulator.complete_session(first)
+
+    session_id(create_checkout())
+
+    old = Checkout.objects.get(stripe_session_id=first)
+    assert old.status == CheckoutStatus.COMPLETE
+    assert old.payment_status == PaymentStatus.PAID
+    assert old.stripe_expiry == StripeExpiry.ALREADY_COMPLETE
+    assert old.superseded_by is not None
+    assert old.payment_intent_id == stripe_emulator.session(first)["payment_intent"]
+
+
+def test_a_failed_stripe_create_invalidates_nothing(create_checkout, stripe_emulator):
+    first = session_id(create_checkout())
+    stripe_emulator.inject_fault(
+        "error", method="POST", path=r"^/v1/checkout/sessions$", status=400
+    )
+
+    response = create_checkout()
+
+    assert response.status_code == 502
+    assert stripe_emulator.session(first)["status"] == "open"
+    only = Checkout.objects.get()
+    assert (only.stripe_session_id, only.superseded_by) == (first, None)
+    assert Payable.objects.get().current_checkout == only
+
+
+def test_the_post_save_hook_supersedes_older_checkouts_of_any_new_checkout(
+    create_checkout, stripe_emulator
+):
+    first = Checkout.objects.get(stripe_session_id=session_id(create_checkout()))
+
+    # Saved without the create service: the hook alone must do the superseding.
+    newer = Checkout.objects.create(
+        stripe_session_id="cs_test_saved_elsewhere",
+        company=first.company,
+        payable=first.payable,
+        connected_account_id=first.connected_account_id,
+        ui_mode=first.ui_mode,
+        country_code="SE",
+        locale="sv",
+        currency="SEK",
+        amount_total=first.amount_total,
+        status=CheckoutStatus.OPEN,
+        payment_status=PaymentStatus.UNPAID,
+        expires_at=first.expires_at,
+    )
+
+    first.refresh_from_db()
+    assert first.superseded_by == newer
+    assert Payable.objects.get().current_checkout == newer
+    assert stripe_emulator.session(first.stripe_session_id)["status"] == "expired"
