@@ -1,0 +1,17 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY bokacheckout ./bokacheckout
+COPY articles ./articles
+COPY checkouts ./checkouts
+COPY manage.py ./
+RUN pip install --no-cache-dir .
+
+RUN useradd --system --home /app bokacheckout && chown -R bokacheckout /app
+USER bokacheckout
+
+EXPOSE 8000
+CMD ["gunicorn", "bokacheckout.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""The README's two commands, needing nothing but Python 3.11+.
+
+    python3 dev.py run    # the service on SQLite, the Stripe emulator and demo data
+    python3 dev.py test   # the whole test suite (extra arguments go to pytest)
+
+Both first make ``.venv`` and install the project into it when
+``pyproject.toml`` has changed since the last install.
+"""
+
+import hashlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VENV_PYTHON = VENV / "bin" / "python"
+INSTALL_STAMP = VENV / ".installed-pyproject-sha256"
+
+SERVICE_PORT = int(os.environ.get("PORT", "8000"))
+EMULATOR_PORT = int(os.environ.get("STRIPE_EMULATOR_PORT", "12111"))
+
+
+def ensure_environment() -> None:
+    """Create the virtualenv and install the project (with test tools) if needed."""
+    if not VENV_PYTHON.exists():
+        print("Creating .venv ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if INSTALL_STAMP.exists() and INSTALL_STAMP.read_text() == wanted:
+        return
+    print("Installing dependencies into .venv ...", flush=True)
+    pip = [str(VENV_PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "--editable", f"{ROOT}[test]"], check=True)
+    INSTALL_STAMP.write_text(wanted)
+
+
+def manage(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(VENV_PYTHON), "manage.py", *args], cwd=ROOT, env=env, check=True, **kwargs
+    )
+
+
+def run() -> int:
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "1"),
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", secrets.token_urlsafe(50)),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "sk_test_emulator"),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_emulator_demo"),
+    }
+    use_emulator = "STRIPE_SECRET_KEY" not in os.environ or "STRIPE_API_BASE" in os.environ
+    if use_emulator:
+        env.setdefault("STRIPE_API_BASE", f"http://127.0.0.1:{EMULATOR_PORT}")
+
+    manage("migrate", "--noinput", env=env, stdout=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{SERVICE_PORT}"
+    seeded = manage(
+        "seed_demo", "--json", "--base-url", base_url, env=env, capture_output=True, text=True
+    )
+    demo = json.loads(seeded.stdout)
+
+    processes = []
+    if use_emulator:
+        processes.append(
+            subprocess.Popen(
+                [str(VENV_PYTHON), "manage.py", "stripe_emulator", "--port", str(EMULATOR_PORT)],
+                cwd=ROOT,
+                env=env,
+            )
+        )
+    processes.append(
+        subprocess.Popen(
+            [str(VENV_PYTHON), "manage.py", "runserver", "--noreload", f"127.0.0.1:{SERVICE_PORT}"],
+            cwd=ROOT,
+            env=env,
+        )
+    )
+    print_welcome(demo, base_url, env)
+    try:
+        return max(process.wait() for process in processes)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in processes:
+            process.wait()
+
+
+def print_welcome(demo: dict, base_url: str, env: dict[str, str]) -> None:
+    article = demo["Articles"][0]
+    body = {
+        "CompanyId": demo["CompanyId"],
+        "CountryCode": "SE",
+        "Articles": [
+            {
+                "ArticleId": article["ArticleId"],
+                "ArticleTypeId": article["ArticleTypeId"],
+                "Quantity": 1,
+            }
+        ],
+        "InternalReferenceId": "demo-booking-1",
+        "UiMode": "hosted",
+    }
+    stripe = env.get("STRIPE_API_BASE") or "real Stripe"
+    print(
+        f"""
+bokacheckout is starting at {base_url} (Stripe: {stripe})
+
+  Demo company: {demo["CompanyId"]}
+  API key (shown once): {demo["ApiKey"]}
+
+Try the seed's request:
+
+  curl -s -X POST {base_url}/payment/stripe/v1/checkout \\
+    -H 'X-Api-Key: {demo["ApiKey"]}' -H 'Content-Type: application/json' \\
+    -d '{json.dumps(body)}'
+
+Add -H 'Accept: text/csv' or use /payment/stripe/v1/checkout.xml for other formats.
+Press Ctrl-C to stop.
+""",
+        flush=True,
+    )
+
+
+def test(pytest_args: list[str]) -> int:
+    return subprocess.run([str(VENV_PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT).returncode
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+        print(__doc__)
+        return 2
+    ensure_environment()
+    if sys.argv[1] == "run":
+        return run()
+    return test(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
