@@ -48,7 +48,13 @@ def manage(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedPro
     )
 
 
+def stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run() -> int:
+    # A plain `kill` should stop the emulator and the service too, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     env = {
         **os.environ,
         "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "1"),
@@ -91,7 +97,7 @@ def run() -> int:
     finally:
         for process in processes:
             if process.poll() is None:
-                process.send_signal(signal.SIGINT)
+                process.terminate()
         for process in processes:
             process.wait()
 

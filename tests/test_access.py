@@ -32,7 +32,11 @@ def test_a_request_without_api_key_is_unauthorised(company, stripe_emulator):
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "X-Api-Key"
-    assert response.json()["ResponseStatus"]["ErrorCode"] == "Unauthorized"
+    assert response.json()["ResponseStatus"] == {
+        "ErrorCode": "Unauthorized",
+        "Message": "An X-Api-Key header is required.",
+        "Errors": [],
+    }
 
 
 @pytest.mark.parametrize("key", ["not-a-key", "abcdefgh.wrongsecretwrongsecretwrongsec", "."])

@@ -2,12 +2,13 @@
 
 import csv
 import io
+import json
 
 import pytest
 from defusedxml.ElementTree import fromstring as parse_xml
 from django.test import override_settings
 
-from checkouts.api.errors import servicestack_exception_handler
+from checkouts.api.errors import server_error, servicestack_exception_handler
 from tests.conftest import CHECKOUT_URL, checkout_body
 from tests.test_create_checkout import SEED_RESPONSE_FIELDS
 
@@ -175,3 +176,10 @@ def test_unexpected_errors_show_the_stack_trace_in_debug():
         response = servicestack_exception_handler(error, {})
 
     assert "database on fire" in response.data["ResponseStatus"]["StackTrace"]
+
+
+def test_errors_outside_the_api_are_500_in_the_same_shape(rf):
+    response = server_error(rf.get("/admin/"))
+
+    assert response.status_code == 500
+    assert json.loads(response.content)["ResponseStatus"]["ErrorCode"] == "InternalServerError"

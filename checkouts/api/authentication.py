@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.permissions import BasePermission
 
 from checkouts.models import CompanyApiKey
@@ -35,9 +35,9 @@ class CompanyApiKeyAuthentication(BaseAuthentication):
 
 
 class HasCompanyApiKey(BasePermission):
-    """Allows requests that authenticated with a company API key."""
-
-    message = "An X-Api-Key header is required."
+    """Allows requests that authenticated with a company API key; others get a 401."""
 
     def has_permission(self, request, view) -> bool:
-        return isinstance(request.auth, CompanyApiKey)
+        if not isinstance(request.auth, CompanyApiKey):
+            raise NotAuthenticated(f"An {API_KEY_HEADER} header is required.")
+        return True
