@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from articles.models import Article, Company, StripeCheckoutSettings
+from articles.money import format_money
 
 
 class StripeCheckoutSettingsInline(admin.StackedInline):
@@ -10,15 +11,31 @@ class StripeCheckoutSettingsInline(admin.StackedInline):
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ["name", "id", "currency"]
+    list_display = ["name", "id", "currency", "stripe_account", "stripe_checkout_enabled"]
+    list_select_related = ["stripe_settings"]
+    # Autocomplete widgets of other admins search companies through these.
     search_fields = ["name", "=id"]
     inlines = [StripeCheckoutSettingsInline]
+
+    @admin.display(description="Stripe account", ordering="stripe_settings__connected_account_id")
+    def stripe_account(self, company: Company) -> str:
+        settings = getattr(company, "stripe_settings", None)
+        return settings.connected_account_id if settings else ""
+
+    @admin.display(description="Checkout enabled", boolean=True)
+    def stripe_checkout_enabled(self, company: Company) -> bool:
+        settings = getattr(company, "stripe_settings", None)
+        return bool(settings and settings.enabled)
 
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["name", "company", "article_type", "article_id", "unit_amount", "active"]
+    list_display = ["name", "company", "article_type", "article_id", "price", "vat_rate", "active"]
     list_filter = ["company", "article_type", "active"]
     list_select_related = ["company"]
     search_fields = ["name"]
     autocomplete_fields = ["company"]
+
+    @admin.display(description="Price", ordering="unit_amount")
+    def price(self, article: Article) -> str:
+        return format_money(article.unit_amount, article.company.currency)

@@ -1,60 +1,421 @@
-from django.contrib import admin
+"""Staff's view of payments: browse and search everything, edit nothing by hand.
+
+Checkouts, payables and webhook deliveries are payment records, so no form
+changes or deletes them. Staff act on them only through the actions, which
+ask Stripe (or re-run a delivery) and record the answer; those need the
+model's ``change`` permission, while ``view`` is enough to browse.
+"""
+
+import json
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
+from django.db import DatabaseError
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
-from checkouts.models import Checkout, CheckoutLine, CompanyApiKey, Payable
+from articles.money import format_money
+from checkouts.exceptions import StripeGatewayError
+from checkouts.lifecycle import ExpiryOutcome, expire_checkout_now, refresh_checkout_from_stripe
+from checkouts.models import (
+    Checkout,
+    CheckoutLine,
+    CheckoutStatus,
+    CompanyApiKey,
+    Payable,
+    PaymentStatus,
+    StripeExpiry,
+    WebhookDelivery,
+    WebhookOutcome,
+)
+from checkouts.webhooks import process_delivery
+
+PAID = Q(
+    status=CheckoutStatus.COMPLETE,
+    payment_status__in=[PaymentStatus.PAID, PaymentStatus.NO_PAYMENT_REQUIRED],
+)
+PAID_WHILE_SUPERSEDED = PAID & Q(superseded_by__isnull=False)
+EXPIRY_FAILING = Q(stripe_expiry=StripeExpiry.PENDING, stripe_expiry_attempts__gt=0)
+
+# A search term with one of these prefixes is that Stripe id, looked up exactly.
+STRIPE_ID_FIELDS = {"cs_": "stripe_session_id", "pi_": "payment_intent_id", "cus_": "customer_id"}
+
+EXPIRY_LEVELS = {
+    ExpiryOutcome.EXPIRED: messages.SUCCESS,
+    ExpiryOutcome.ALREADY_COMPLETE: messages.WARNING,
+    ExpiryOutcome.ALREADY_EXPIRED: messages.WARNING,
+    ExpiryOutcome.FAILED: messages.ERROR,
+}
+
+DELIVERY_LEVELS = {
+    WebhookOutcome.PROCESSED: messages.SUCCESS,
+    WebhookOutcome.DUPLICATE: messages.INFO,
+    WebhookOutcome.IGNORED: messages.WARNING,
+    WebhookOutcome.FAILED: messages.ERROR,
+}
 
 
-class CheckoutLineInline(admin.TabularInline):
-    model = CheckoutLine
+def has_model_permission(request: HttpRequest, action: str, model) -> bool:
+    opts = model._meta
+    return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+
+
+def describe_state(checkout: Checkout) -> str:
+    """``complete (paid)``, ``open (unpaid)``..."""
+    status = checkout.get_status_display().lower()
+    return f"{status} ({checkout.get_payment_status_display().lower()})"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record kept as it happened: shown to staff with ``view`` or ``change``, never edited.
+
+    ``has_change_permission`` is False for everyone so every form is
+    read-only; the model's ``change`` permission instead grants the actions.
+    """
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def may_act(self, request: HttpRequest) -> bool:
+        return has_model_permission(request, "change", self.model)
+
+
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class CheckoutLineInline(ReadOnlyInline):
+    model = CheckoutLine
+    fields = [
+        "position",
+        "name",
+        "article_type",
+        "article_id",
+        "quantity",
+        "unit_price",
+        "vat_rate",
+        "line_total",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CheckoutLine]:
+        return super().get_queryset(request).select_related("checkout")
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Lines are part of the checkout: whoever may see it sees them.
+        return has_model_permission(request, "view", Checkout) or has_model_permission(
+            request, "change", Checkout
+        )
+
+    @admin.display(description="Unit price")
+    def unit_price(self, line: CheckoutLine) -> str:
+        return format_money(line.unit_amount, line.checkout.currency)
+
+    @admin.display(description="Total")
+    def line_total(self, line: CheckoutLine) -> str:
+        return format_money(line.amount_total, line.checkout.currency)
+
+
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    title = "needs attention"
+    parameter_name = "attention"
+    reasons = {
+        "any": ("Any reason", PAID_WHILE_SUPERSEDED | EXPIRY_FAILING),
+        "paid_while_superseded": ("Paid while superseded", PAID_WHILE_SUPERSEDED),
+        "expiry_failing": ("Expiry on Stripe failing", EXPIRY_FAILING),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _) in self.reasons.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.reasons:
+            _, condition = self.reasons[self.value()]
+            return queryset.filter(condition)
+        return queryset
 
 
 @admin.register(Checkout)
-class CheckoutAdmin(admin.ModelAdmin):
+class CheckoutAdmin(ReadOnlyAdmin):
     list_display = [
         "stripe_session_id",
-        "payable",
+        "reference",
         "company",
         "status",
         "payment_status",
-        "amount_display",
+        "amount",
         "ui_mode",
-        "stripe_expiry",
         "created_at",
+        "expires_at",
     ]
-    list_filter = ["status", "payment_status", "ui_mode", "stripe_expiry"]
+    list_filter = ["status", "payment_status", "ui_mode", NeedsAttentionFilter, "created_at"]
     list_select_related = ["payable", "company"]
-    search_fields = ["payable__internal_reference_id", "=stripe_session_id"]
+    search_fields = ["payable__internal_reference_id__startswith"]
+    search_help_text = "The start of an internal reference, or a whole cs_…, pi_… or cus_… id."
+    date_hierarchy = "created_at"
+    raw_id_fields = ["payable", "company", "superseded_by"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "stripe_session_id",
+                    "payable",
+                    "company",
+                    "connected_account_id",
+                    "status",
+                    "payment_status",
+                    "amount",
+                    "paid_at",
+                ]
+            },
+        ),
+        ("Customer", {"fields": ["customer_id", "customer_email", "payment_intent_id"]}),
+        (
+            "Session",
+            {
+                "fields": [
+                    "id",
+                    "ui_mode",
+                    "country_code",
+                    "locale",
+                    "url",
+                    "success_url",
+                    "cancel_url",
+                    "return_url",
+                    "created_at",
+                    "expires_at",
+                    "updated_at",
+                ]
+            },
+        ),
+        (
+            "Superseding",
+            {
+                "fields": [
+                    "superseded_by",
+                    "superseded_at",
+                    "stripe_expiry",
+                    "stripe_expiry_attempts",
+                    "stripe_expiry_error",
+                    "expiry_lease_until",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
     inlines = [CheckoutLineInline]
+    actions = ["expire_on_stripe", "refresh_from_stripe"]
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.display(description="Reference", ordering="payable__internal_reference_id")
+    def reference(self, checkout: Checkout) -> str:
+        return checkout.payable.internal_reference_id
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    @admin.display(description="Amount", ordering="amount_total")
+    def amount(self, checkout: Checkout) -> str:
+        return checkout.amount_display
+
+    def get_search_results(self, request, queryset, search_term):
+        # One indexed column per Stripe id, rather than OR-ing every field and
+        # the payable join for each term.
+        term = search_term.strip()
+        for prefix, field in STRIPE_ID_FIELDS.items():
+            if term.startswith(prefix):
+                return queryset.filter(**{field: term}), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_expire_permission(self, request: HttpRequest) -> bool:
+        return self.may_act(request)
+
+    def has_refresh_permission(self, request: HttpRequest) -> bool:
+        return self.may_act(request)
+
+    @admin.action(description="Expire on Stripe", permissions=["expire"])
+    def expire_on_stripe(self, request: HttpRequest, queryset: QuerySet[Checkout]) -> None:
+        for checkout in queryset:
+            if checkout.status != CheckoutStatus.OPEN:
+                self.message_user(
+                    request,
+                    f"{checkout}: skipped, it is {checkout.get_status_display().lower()}",
+                    messages.WARNING,
+                )
+                continue
+            try:
+                outcome = expire_checkout_now(checkout)
+            except (StripeGatewayError, DatabaseError) as error:
+                self.message_user(request, f"{checkout}: failed: {error}", messages.ERROR)
+                continue
+            # Recording may have gone through a fresh copy of the row.
+            checkout.refresh_from_db()
+            self.message_user(
+                request,
+                f"{checkout}: {self._expiry_report(checkout, outcome)}",
+                EXPIRY_LEVELS[outcome],
+            )
+
+    @staticmethod
+    def _expiry_report(checkout: Checkout, outcome: ExpiryOutcome) -> str:
+        if outcome == ExpiryOutcome.ALREADY_COMPLETE:
+            return f"{outcome} ({checkout.get_payment_status_display().lower()})"
+        if outcome == ExpiryOutcome.FAILED:
+            return f"{outcome}: {checkout.stripe_expiry_error}"
+        return str(outcome)
+
+    @admin.action(description="Refresh from Stripe", permissions=["refresh"])
+    def refresh_from_stripe(self, request: HttpRequest, queryset: QuerySet[Checkout]) -> None:
+        for checkout in queryset:
+            try:
+                refreshed = refresh_checkout_from_stripe(checkout)
+            except (StripeGatewayError, DatabaseError) as error:
+                self.message_user(request, f"{checkout}: failed: {error}", messages.ERROR)
+                continue
+            if refreshed.paid_while_superseded:
+                self.message_user(
+                    request,
+                    f"{refreshed}: {describe_state(refreshed)}, paid while superseded",
+                    messages.WARNING,
+                )
+            else:
+                self.message_user(
+                    request, f"{refreshed}: {describe_state(refreshed)}", messages.SUCCESS
+                )
+
+
+class CheckoutInline(ReadOnlyInline):
+    model = Checkout
+    verbose_name_plural = "sessions, newest first"
+    fields = [
+        "status",
+        "payment_status",
+        "amount",
+        "lines",
+        "ui_mode",
+        "created_at",
+        "expires_at",
+        "stripe_expiry",
+    ]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Checkout]:
+        return super().get_queryset(request).prefetch_related("lines")
+
+    @admin.display(description="Amount")
+    def amount(self, checkout: Checkout) -> str:
+        return checkout.amount_display
+
+    @admin.display(description="Lines")
+    def lines(self, checkout: Checkout) -> str:
+        return ", ".join(str(line) for line in checkout.lines.all())
 
 
 @admin.register(Payable)
-class PayableAdmin(admin.ModelAdmin):
-    list_display = ["internal_reference_id", "company", "current_checkout", "created_at"]
+class PayableAdmin(ReadOnlyAdmin):
+    list_display = [
+        "internal_reference_id",
+        "company",
+        "sessions",
+        "current_status",
+        "paid",
+        "created_at",
+    ]
     list_filter = ["company"]
     list_select_related = ["company", "current_checkout"]
-    search_fields = ["internal_reference_id"]
-    raw_id_fields = ["current_checkout"]
+    # Also what autocomplete widgets pointing at payables search.
+    search_fields = ["internal_reference_id__startswith"]
+    search_help_text = "The start of an internal reference."
+    ordering = ["-created_at"]
+    fields = ["internal_reference_id", "company", "current_checkout", "created_at"]
+    readonly_fields = fields
+    inlines = [CheckoutInline]
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Payable]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                session_count=Count("checkouts"),
+                is_paid=Exists(Checkout.objects.filter(PAID, payable=OuterRef("pk"))),
+            )
+        )
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    @admin.display(description="Sessions", ordering="session_count")
+    def sessions(self, payable: Payable) -> int:
+        return payable.session_count
+
+    @admin.display(description="Current status", ordering="current_checkout__status")
+    def current_status(self, payable: Payable) -> str | None:
+        current = payable.current_checkout
+        return current.get_status_display() if current else None
+
+    @admin.display(description="Paid", boolean=True, ordering="is_paid")
+    def paid(self, payable: Payable) -> bool:
+        return payable.is_paid
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["event_type", "account", "outcome", "received_at", "processed_at", "event_id"]
+    list_filter = ["outcome", "event_type"]
+    search_fields = ["event_id__exact"]
+    search_help_text = "A whole event id, evt_…."
+    date_hierarchy = "received_at"
+    fields = [
+        "event_id",
+        "event_type",
+        "account",
+        "outcome",
+        "error",
+        "received_at",
+        "processed_at",
+        "pretty_payload",
+    ]
+    readonly_fields = fields
+    actions = ["reprocess"]
+
+    @admin.display(description="Payload")
+    def pretty_payload(self, delivery: WebhookDelivery) -> str:
+        try:
+            text = json.dumps(json.loads(delivery.payload), indent=2, ensure_ascii=False)
+        except ValueError:
+            text = delivery.payload
+        return format_html("<pre>{}</pre>", text)
+
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        return self.may_act(request)
+
+    @admin.action(description="Reprocess", permissions=["reprocess"])
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        for delivery in queryset:
+            processed = process_delivery(delivery, reprocess=True)
+            report = f"{processed.event_id}: {processed.get_outcome_display().lower()}"
+            if processed.error:
+                report += f": {processed.error}"
+            self.message_user(
+                request, report, DELIVERY_LEVELS.get(processed.outcome, messages.INFO)
+            )
 
 
 @admin.register(CompanyApiKey)
@@ -63,6 +424,7 @@ class CompanyApiKeyAdmin(APIKeyModelAdmin):
 
     list_display = [*APIKeyModelAdmin.list_display, "company"]
     list_filter = ["company", "revoked"]
+    list_select_related = ["company"]
     autocomplete_fields = ["company"]
 
 
