@@ -104,6 +104,7 @@ def _handle(
             request_id=request.request_id,
             base_url=base_url,
             store=store,
+            idempotency_key=idempotency_key,
         )
         if route.check is not None:
             route.check(ctx)

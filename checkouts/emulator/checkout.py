@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from . import errors, objects
+from . import errors, lifecycle, objects
+from .pagination import DEFAULT_LIMIT, check_pagination, matches_created, paginate
 from .routing import ApiContext
 from .store import StoredSession
 
 SESSIONS_URL = "/v1/checkout/sessions"
-DEFAULT_LIMIT = 10
-MAX_LIMIT = 100
 DEFAULT_EXPIRY_SECONDS = 24 * 60 * 60
 
 Response = tuple[int, dict[str, Any]]
-T = TypeVar("T")
 
 
 # --- checks (run before the handler; failures are not stored for replay) -----
@@ -27,16 +24,6 @@ def check_expand(ctx: ApiContext, prefix: str = "") -> None:
         field_path = path.removeprefix(prefix) if prefix else path
         if field_path.split(".")[0] not in objects.EXPANDABLE_SESSION_FIELDS:
             raise errors.invalid(f"This property cannot be expanded ({path}).", f"expand[{index}]")
-
-
-def check_pagination(ctx: ApiContext) -> None:
-    limit = ctx.params.get("limit", DEFAULT_LIMIT)
-    if limit < 1:
-        raise errors.value_at_least("limit", 1)
-    if limit > MAX_LIMIT:
-        raise errors.value_at_most("limit", MAX_LIMIT)
-    if "starting_after" in ctx.params and "ending_before" in ctx.params:
-        raise errors.parameters_exclusive("ending_before", "starting_after")
 
 
 def check_list(ctx: ApiContext) -> None:
@@ -78,23 +65,14 @@ def expire(ctx: ApiContext) -> Response:
             'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
             f"Session has a status of `{status}`."
         )
-    stored.session.update(status="expired", url=None)
-    return 200, _render(stored, ctx)
-
-
-def complete(stored: StoredSession, payment_status: str = "paid") -> None:
-    """Complete an open session as a customer paying on Checkout would (no events sent)."""
-    session = stored.session
-    if session["status"] != "open":
-        raise ValueError(f"{session['id']} is {session['status']}, only open sessions complete")
-    session.update(
-        status="complete",
-        payment_status=payment_status,
-        url=None,
-        customer_details=objects.customer_details(session["customer_email"] or "kund@example.se"),
+    lifecycle.expire(
+        ctx.store,
+        stored,
+        now=ctx.now,
+        request_id=ctx.request_id,
+        idempotency_key=ctx.idempotency_key,
     )
-    if session["mode"] == "payment":
-        session["payment_intent"] = objects.random_id("pi_")
+    return 200, _render(stored, ctx)
 
 
 def list_sessions(ctx: ApiContext) -> Response:
@@ -122,34 +100,6 @@ def list_line_items(ctx: ApiContext) -> Response:
 
 
 # --- helpers ------------------------------------------------------------------
-
-
-def paginate(
-    ordered: list[T],
-    params: dict[str, Any],
-    *,
-    id_of: Callable[[T], str],
-    object_name: str,
-    keep: Callable[[T], bool] = lambda _: True,
-) -> tuple[list[T], bool]:
-    """Stripe cursor pagination over `ordered` (in list order); returns (page, has_more)."""
-    limit = params.get("limit", DEFAULT_LIMIT)
-    ids = [id_of(item) for item in ordered]
-
-    def position(param: str) -> int:
-        cursor = params[param]
-        if cursor not in ids:
-            raise errors.resource_missing(object_name, cursor, param, status=400)
-        return ids.index(cursor)
-
-    if "starting_after" in params:
-        candidates = [item for item in ordered[position("starting_after") + 1 :] if keep(item)]
-        return candidates[:limit], len(candidates) > limit
-    if "ending_before" in params:
-        candidates = [item for item in ordered[: position("ending_before")] if keep(item)]
-        return candidates[-limit:], len(candidates) > limit
-    candidates = [item for item in ordered if keep(item)]
-    return candidates[:limit], len(candidates) > limit
 
 
 def _owned_session(ctx: ApiContext) -> StoredSession:
@@ -193,15 +143,6 @@ def _matches_filters(session: dict[str, Any], params: dict[str, Any]) -> bool:
         details = session.get("customer_details") or {}
         if details.get("email") != params["customer_details"]["email"]:
             return False
-    created = params.get("created")
-    if isinstance(created, int):
-        return session["created"] == created
-    if isinstance(created, dict):
-        bounds: dict[str, Callable[[int, int], bool]] = {
-            "gt": lambda value, bound: value > bound,
-            "gte": lambda value, bound: value >= bound,
-            "lt": lambda value, bound: value < bound,
-            "lte": lambda value, bound: value <= bound,
-        }
-        return all(bounds[op](session["created"], bound) for op, bound in created.items())
+    if "created" in params:
+        return matches_created(session["created"], params["created"])
     return True

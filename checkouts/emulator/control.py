@@ -9,8 +9,27 @@
     POST   /_emulator/clock             {"now": 1700000000} freezes time; {"now": null} thaws
     GET    /_emulator/sessions          every session, with account and line items
     GET    /_emulator/sessions/{id}     one session, whichever account owns it
+    POST   /_emulator/sessions/{id}/complete
+                                        the customer pays; optional JSON {"payment_status":
+                                        "paid"|"unpaid", "customer_email", "customer_name"}
+    POST   /_emulator/sessions/{id}/async_payment
+                                        {"succeeded": true|false}: settle an unpaid completion
+    POST   /_emulator/sessions/{id}/cancel
+                                        the customer clicks back (changes nothing)
+    POST   /_emulator/expire_due        expire sessions due by the emulator's clock now
+    GET    /_emulator/events            every event emitted, oldest first
+    GET    /_emulator/webhook           the webhook endpoint ({"endpoint": null} if none)
+    POST   /_emulator/webhook           {"url", "secret", "retry_delays"?, "max_attempts"?,
+                                        "timeout"?}: send every new event there
+    DELETE /_emulator/webhook           send new events nowhere
+    GET    /_emulator/webhook/deliveries
+                                        every delivery attempt, in the order made
+    POST   /_emulator/webhook/drain     {"timeout": 10}: wait until everything queued is
+                                        delivered or given up; 504 if that takes longer
 
-No auth: this API exists only on the emulator.
+Answers are JSON; a session the emulator does not know is a 404, an action
+its state does not allow (or a malformed body) a 400. No auth: this API
+exists only on the emulator.
 """
 
 from __future__ import annotations
@@ -22,11 +41,12 @@ from typing import TYPE_CHECKING, Any
 
 from .api import Response
 from .faults import Fault
+from .webhooks import DEFAULT_RETRY_DELAYS, DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from .server import StripeEmulator
 
-_SESSION = re.compile(r"/_emulator/sessions/(?P<id>[^/]+)")
+_SESSION = re.compile(r"/_emulator/sessions/(?P<id>[^/]+)(?P<action>/[a-z_]+)?")
 
 
 def handle(emulator: StripeEmulator, method: str, path: str, body: bytes) -> Response:
@@ -38,6 +58,8 @@ def handle(emulator: StripeEmulator, method: str, path: str, body: bytes) -> Res
         return _error(400, "Body must be a JSON object.")
     try:
         return _route(emulator, method, path, payload)
+    except TimeoutError as error:
+        return _error(504, str(error))
     except (TypeError, ValueError, re.error) as error:
         return _error(400, str(error))
 
@@ -66,12 +88,100 @@ def _route(emulator: StripeEmulator, method: str, path: str, payload: Any) -> Re
         return _ok({"now": emulator.now()})
     if (method, path) == ("GET", "/_emulator/sessions"):
         return _ok({"data": [asdict(stored) for stored in emulator.store.all_sessions()]})
+    if (method, path) == ("POST", "/_emulator/expire_due"):
+        return _ok({"expired": emulator.expire_due_sessions()})
+    if (method, path) == ("GET", "/_emulator/events"):
+        return _ok({"data": emulator.events})
+    if path.startswith("/_emulator/webhook"):
+        return _webhook(emulator, method, path, payload)
     found = _SESSION.fullmatch(path)
-    if method == "GET" and found:
+    if found:
         try:
-            return _ok(asdict(emulator.store.session_snapshot(found["id"])))
+            return _session(emulator, method, found["id"], found["action"], payload)
         except KeyError:
             return _error(404, f"No such checkout.session: '{found['id']}'")
+    return _not_found(method, path)
+
+
+def _session(
+    emulator: StripeEmulator, method: str, session_id: str, action: str | None, payload: Any
+) -> Response:
+    if method == "GET" and action is None:
+        return _ok(asdict(emulator.store.session_snapshot(session_id)))
+    if method != "POST":
+        return _not_found(method, f"/_emulator/sessions/{session_id}{action or ''}")
+    if action == "/complete":
+        _only(payload, "payment_status", "customer_email", "customer_name")
+        payment_status = _string(payload, "payment_status") or "paid"
+        if payment_status not in ("paid", "unpaid"):
+            raise ValueError(f"payment_status must be paid or unpaid, not {payment_status!r}")
+        session = emulator.complete_session(
+            session_id,
+            payment_status=payment_status,
+            customer_email=_string(payload, "customer_email"),
+            customer_name=_string(payload, "customer_name"),
+        )
+        return _ok(session)
+    if action == "/async_payment":
+        _only(payload, "succeeded")
+        succeeded = payload.get("succeeded", True)
+        if not isinstance(succeeded, bool):
+            raise TypeError("succeeded must be true or false")
+        return _ok(emulator.settle_async_payment(session_id, succeeded=succeeded))
+    if action == "/cancel":
+        _only(payload)
+        return _ok(emulator.cancel_session(session_id))
+    return _not_found(method, f"/_emulator/sessions/{session_id}{action or ''}")
+
+
+def _webhook(emulator: StripeEmulator, method: str, path: str, payload: Any) -> Response:
+    if path == "/_emulator/webhook":
+        if method == "GET":
+            endpoint = emulator.webhooks.endpoint
+            return _ok({"endpoint": endpoint.to_dict() if endpoint else None})
+        if method == "POST":
+            _only(payload, "url", "secret", "retry_delays", "max_attempts", "timeout")
+            endpoint = emulator.configure_webhook(
+                _required_string(payload, "url"),
+                _required_string(payload, "secret"),
+                tuple(payload.get("retry_delays", DEFAULT_RETRY_DELAYS)),
+                max_attempts=payload.get("max_attempts"),
+                timeout=float(payload.get("timeout", DEFAULT_TIMEOUT)),
+            )
+            return _ok({"endpoint": endpoint.to_dict()})
+        if method == "DELETE":
+            emulator.remove_webhook()
+            return _ok({"endpoint": None})
+    if (method, path) == ("GET", "/_emulator/webhook/deliveries"):
+        return _ok({"data": [record.to_dict() for record in emulator.webhook_deliveries]})
+    if (method, path) == ("POST", "/_emulator/webhook/drain"):
+        _only(payload, "timeout")
+        records = emulator.drain_webhooks(float(payload.get("timeout", 10.0)))
+        return _ok({"data": [record.to_dict() for record in records]})
+    return _not_found(method, path)
+
+
+def _only(payload: dict[str, Any], *names: str) -> None:
+    unknown = set(payload) - set(names)
+    if unknown:
+        raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
+
+
+def _string(payload: dict[str, Any], name: str) -> str | None:
+    value = payload.get(name)
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{name} must be a string")
+    return value
+
+
+def _required_string(payload: dict[str, Any], name: str) -> str:
+    value = _string(payload, name)
+    if not value:
+        raise ValueError(f"{name} is required")
+    return value
+
+
+def _not_found(method: str, path: str) -> Response:
     return _error(404, f"Unrecognized emulator control URL ({method}: {path}).")
 
 

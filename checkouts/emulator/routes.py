@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stripe.params import EventListParams, EventRetrieveParams
 from stripe.params.checkout import (
     SessionCreateParams,
     SessionExpireParams,
@@ -10,7 +11,8 @@ from stripe.params.checkout import (
     SessionRetrieveParams,
 )
 
-from . import checkout, rules
+from . import checkout, event_api, rules
+from .pagination import check_pagination
 from .routing import ApiContext, Route
 
 _SESSION = r"/v1/checkout/sessions/(?P<session>[^/]+)"
@@ -39,7 +41,15 @@ ROUTES: tuple[Route, ...] = (
         _SESSION + "/line_items",
         SessionLineItemListParams,
         checkout.list_line_items,
-        checkout.check_pagination,
+        check_pagination,
+    ),
+    Route("GET", r"/v1/events", EventListParams, event_api.list_events, event_api.check_list),
+    Route(
+        "GET",
+        r"/v1/events/(?P<event>[^/]+)",
+        EventRetrieveParams,
+        event_api.retrieve,
+        event_api.check_no_expand,
     ),
 )
 

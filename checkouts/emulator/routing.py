@@ -28,6 +28,7 @@ class ApiContext:
     request_id: str
     base_url: str
     store: Store
+    idempotency_key: str | None = None
 
     @property
     def now(self) -> int:

@@ -45,6 +45,11 @@ _MODE_ONLY_PARAMS = {
 }
 
 
+def is_email(value: str) -> bool:
+    """Whether Stripe would take `value` as an email address."""
+    return _EMAIL.match(value) is not None
+
+
 def check_create(ctx: ApiContext) -> None:
     params = ctx.params
     mode = params.get("mode")
@@ -74,7 +79,7 @@ def _check_customer(params: dict[str, Any]) -> None:
     if "customer" in params and "customer_email" in params:
         raise errors.parameters_exclusive("customer", "customer_email")
     email = params.get("customer_email")
-    if email is not None and not _EMAIL.match(email):
+    if email is not None and not is_email(email):
         raise errors.invalid(f"Invalid email address: {email}", "customer_email", "email_invalid")
 
 

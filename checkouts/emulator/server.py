@@ -1,8 +1,10 @@
 """The HTTP side of the emulator: `StripeEmulator`, its server thread and the transport.
 
-The transport decodes each request, records it, applies faults and latency,
-and hands it to `api.handle` (Stripe semantics) or `control.handle` (the
-`/_emulator/` control API).
+The transport first lets due sessions expire, then hands each request to
+`control.handle` (the `/_emulator/` control API), `pages.handle` (the
+customer's pages and the Stripe.js stand-in), or, for the API, decodes it,
+records it, applies faults and latency and calls `api.handle` (Stripe
+semantics).
 """
 
 from __future__ import annotations
@@ -17,10 +19,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import api, checkout, control, errors, objects
+from . import api, control, errors, lifecycle, objects, pages
+from .expiry import ExpiryChecker
 from .faults import Fault, FaultKind, FaultPlan
 from .forms import FormError, FormValue, decode_pairs
-from .store import RecordedRequest, Store
+from .lifecycle import PaymentStatus
+from .store import RecordedRequest, Store, StoredSession
+from .webhooks import (
+    DEFAULT_RETRY_DELAYS,
+    DEFAULT_TIMEOUT,
+    DeliveryRecord,
+    WebhookDispatcher,
+    WebhookEndpoint,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,16 +41,24 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 class StripeEmulator:
     """A Stripe API stand-in over real HTTP, for the official SDK to talk to.
 
-    Guarantees: state (sessions, recorded requests, idempotency cache, faults)
-    is thread-safe; `start()` returns only once the server accepts requests;
-    `stop()` returns promptly even while requests are held by `timeout` or
-    `latency` faults (they are answered by closing the connection), and is
-    safe to call twice; `reset()` likewise releases held requests, so a held
-    request never runs against a later test's state.
+    Guarantees: state (sessions, events, recorded requests, idempotency cache,
+    faults) is thread-safe; `start()` returns only once the server accepts
+    requests; `stop()` returns promptly even while requests are held by
+    `timeout` or `latency` faults (they are answered by closing the
+    connection), and is safe to call twice; `reset()` likewise releases held
+    requests, so a held request never runs against a later test's state.
+
+    Sessions expire by themselves once the emulator's clock passes
+    `expires_at`: a background checker does it while serving, and every
+    request, `set_time()` and `complete_session()` first expires what is due,
+    so nothing is ever seen open past its `expires_at`. Every session state
+    change emits its event (see `lifecycle`), delivered to the webhook set
+    with `configure_webhook()` from a background thread (see `webhooks`).
 
     Public attributes: `store` (state; `store.lock` serialises API requests),
     `faults` (pending faults), `latency` (seconds added to every API request),
-    `api_key_prefix` (secret keys must start with it).
+    `api_key_prefix` (secret keys must start with it), `webhooks` (the
+    delivery queue).
     """
 
     def __init__(
@@ -50,6 +69,9 @@ class StripeEmulator:
         self.faults = FaultPlan()
         self.latency = 0.0
         self._frozen_at: float | None = None
+        self.webhooks = WebhookDispatcher()
+        self.store.events.sink = self.webhooks
+        self._expiry = ExpiryChecker(self._expiry_tick)
         self._release_lock = threading.Lock()
         self._release = threading.Event()
         self._serving = threading.Event()
@@ -78,6 +100,7 @@ class StripeEmulator:
 
     def serve_forever(self) -> None:
         """Serve in this thread until `stop()` (from another thread) or KeyboardInterrupt."""
+        self._expiry.start()
         self._serving.set()
         try:
             self._httpd.serve_forever(poll_interval=0.1)
@@ -85,10 +108,13 @@ class StripeEmulator:
             self._serving.clear()
 
     def stop(self) -> None:
+        """Stop serving, expiring and delivering (undelivered events are dropped)."""
         self._release_held()
         if self._closed:
             return
         self._closed = True
+        self._expiry.stop()
+        self.webhooks.close()
         if self._serving.is_set():
             self._httpd.shutdown()
         self._httpd.server_close()
@@ -102,9 +128,11 @@ class StripeEmulator:
         self.stop()
 
     def reset(self) -> None:
-        """Forget sessions, recorded requests, idempotency keys, faults, latency, frozen time."""
+        """Forget sessions, events, recorded requests, idempotency keys, faults, latency,
+        frozen time, the webhook endpoint and its deliveries (undelivered events are dropped)."""
         self.faults.clear()
         self._release_held()
+        self.webhooks.reset()
         self.store.reset()
         self.latency = 0.0
         self._frozen_at = None
@@ -121,8 +149,24 @@ class StripeEmulator:
         return time.time() if self._frozen_at is None else self._frozen_at
 
     def set_time(self, epoch: float | None) -> None:
-        """Freeze the clock at `epoch` (None: back to real time)."""
+        """Freeze the clock at `epoch` (None: back to real time).
+
+        Sessions due by the new time expire (and emit their events) before this returns.
+        """
         self._frozen_at = epoch
+        self.expire_due_sessions()
+        self._expiry.wake()
+
+    def expire_due_sessions(self) -> list[str]:
+        """Expire every open session whose `expires_at` has come by `now()`; their ids."""
+        return lifecycle.expire_due(self.store, self.now())
+
+    def _expiry_tick(self) -> float | None:
+        self.expire_due_sessions()
+        if self._frozen_at is not None:
+            return None
+        due = lifecycle.next_expiry(self.store)
+        return None if due is None else due - self.now()
 
     # --- inspection -----------------------------------------------------------
 
@@ -154,21 +198,124 @@ class StripeEmulator:
         """Copies of the sessions created on `account` (None: the platform), oldest first."""
         return [s.session for s in self.store.all_sessions() if s.account == account]
 
-    def complete_session(self, session_id: str, *, payment_status: str = "paid") -> dict[str, Any]:
-        """Mark an open session paid and complete, as if the customer paid; returns a copy.
+    def complete_session(
+        self,
+        session_id: str,
+        payment_status: PaymentStatus = "paid",
+        customer_email: str | None = None,
+        customer_name: str | None = None,
+    ) -> dict[str, Any]:
+        """The customer pays an open session; returns a copy of the completed session.
 
-        Only the object changes: no webhook events are sent. ValueError if not open.
+        Sets status `complete`, `payment_status` ("unpaid" models a delayed
+        payment method, settled later with `settle_async_payment`), a
+        `payment_intent`, a new `customer`, `customer_details`, clears `url`,
+        and emits `checkout.session.completed`. KeyError if unknown;
+        `lifecycle.SessionStateError` (a ValueError) if not open.
+        """
+        self.expire_due_sessions()
+        with self.store.lock:
+            lifecycle.complete(
+                self.store,
+                self._stored(session_id),
+                now=int(self.now()),
+                payment_status=payment_status,
+                customer_email=customer_email,
+                customer_name=customer_name,
+            )
+        return self.session(session_id)
+
+    def settle_async_payment(self, session_id: str, succeeded: bool = True) -> dict[str, Any]:
+        """The delayed payment of a session completed "unpaid" succeeds or fails, once.
+
+        Success makes it `paid` and emits `checkout.session.async_payment_succeeded`;
+        failure leaves it `unpaid` and emits `checkout.session.async_payment_failed`.
+        KeyError if unknown; `lifecycle.SessionStateError` if no payment is pending.
         """
         with self.store.lock:
-            stored = self.store.any_session(session_id)
-            if stored is None:
-                raise KeyError(session_id)
-            checkout.complete(stored, payment_status)
+            lifecycle.settle_async_payment(
+                self.store, self._stored(session_id), now=int(self.now()), succeeded=succeeded
+            )
         return self.session(session_id)
+
+    def cancel_session(self, session_id: str) -> dict[str, Any]:
+        """The customer clicks back on the payment page: only navigation, as on Stripe.
+
+        The session stays as it is (open) and no event is emitted; returns a copy.
+        KeyError if unknown.
+        """
+        return self.session(session_id)
+
+    def _stored(self, session_id: str) -> StoredSession:
+        stored = self.store.any_session(session_id)
+        if stored is None:
+            raise KeyError(session_id)
+        return stored
 
     def line_items(self, session_id: str) -> list[dict[str, Any]]:
         """Copies of a session's line items (`item` objects), in request order."""
         return self.store.session_snapshot(session_id).line_items
+
+    # --- events and webhooks ------------------------------------------------------
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Copies of every event emitted since the last reset, oldest first."""
+        return self.store.events.all()
+
+    def wait_for_event(
+        self, event_type: str, session_id: str | None = None, timeout: float = 5.0
+    ) -> dict[str, Any]:
+        """The first event of `event_type` (about `session_id`, if given), waiting for it to be
+        emitted if need be; TimeoutError after `timeout` seconds."""
+
+        def matches(event: dict[str, Any]) -> bool:
+            about = event["data"]["object"].get("id")
+            return event["type"] == event_type and session_id in (None, about)
+
+        event = self.store.events.wait_for(matches, timeout)
+        if event is None:
+            about = f" about {session_id}" if session_id else ""
+            raise TimeoutError(f"no {event_type} event{about} within {timeout} s")
+        return event
+
+    def configure_webhook(
+        self,
+        url: str,
+        secret: str,
+        retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
+        *,
+        max_attempts: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> WebhookEndpoint:
+        """Send every event emitted from now on to `url`, signed with `secret`.
+
+        One endpoint receives all events of all accounts (like a Connect
+        endpoint); configuring again replaces it. Failed deliveries (5xx,
+        connection errors) are retried after `retry_delays` seconds, up to
+        `max_attempts` attempts (default: one more than there are delays).
+        """
+        endpoint = WebhookEndpoint(
+            url, secret, tuple(retry_delays), max_attempts=max_attempts, timeout=timeout
+        )
+        self.webhooks.configure(endpoint)
+        return endpoint
+
+    def remove_webhook(self) -> None:
+        """Stop sending new events anywhere (queued ones are still delivered)."""
+        self.webhooks.configure(None)
+
+    @property
+    def webhook_deliveries(self) -> list[DeliveryRecord]:
+        """Every delivery attempt since the last reset, in the order made."""
+        return self.webhooks.records
+
+    def drain_webhooks(self, timeout: float = 10.0) -> list[DeliveryRecord]:
+        """Block until every queued event is delivered or given up; every delivery record.
+
+        TimeoutError if events are still undelivered after `timeout` seconds.
+        """
+        return self.webhooks.drain(timeout)
 
     # --- faults ---------------------------------------------------------------
 
@@ -250,10 +397,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = unquote(url.path)
         body = self._read_body()
+        emulator.expire_due_sessions()
         if path == "/_emulator" or path.startswith("/_emulator/"):
             self._send(control.handle(emulator, self.command, path, body))
-            return
-        self._serve_api(emulator, path, url.query, body, received_at)
+        elif pages.is_page_path(path):
+            page = pages.handle(emulator, self.command, path, url.query, body, self.headers)
+            self._write(page.status, page.headers, page.body, page.content_type)
+        else:
+            self._serve_api(emulator, path, url.query, body, received_at)
 
     def _serve_api(
         self, emulator: StripeEmulator, path: str, query: str, body: bytes, received_at: float
@@ -331,12 +482,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _send(self, response: api.Response) -> None:
-        payload = response.encode()
+        self._write(response.status, response.headers, response.encode(), "application/json")
+
+    def _write(
+        self, status: int, headers: dict[str, str], payload: bytes, content_type: str
+    ) -> None:
         try:
-            self.send_response(response.status)
-            for name, value in response.headers.items():
+            self.send_response(status)
+            for name, value in headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
             self.send_header("Connection", "close")
             self.end_headers()

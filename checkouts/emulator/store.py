@@ -1,4 +1,4 @@
-"""The emulator's state: sessions, recorded requests and the idempotency cache.
+"""The emulator's state: sessions, events, recorded requests and the idempotency cache.
 
 `Store` guarantees consistency under concurrent requests: every read and write
 goes through `store.lock` (re-entrant), and the API layer holds it for a whole
@@ -12,7 +12,9 @@ import copy
 import dataclasses
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from .events import EventLog
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 
@@ -37,12 +39,18 @@ class RecordedRequest:
         return dataclasses.asdict(self)
 
 
+AsyncPayment = Literal["pending", "succeeded", "failed"]
+
+
 @dataclass
 class StoredSession:
     account: str | None
     session: dict[str, Any]
     line_items: list[dict[str, Any]]
     sequence: int
+    # The outcome of a delayed payment method: "pending" from a completion
+    # with payment_status "unpaid" until it is settled, once.
+    async_payment: AsyncPayment | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class Store:
     _idempotency: dict[IdempotencyScope, IdempotentResult] = field(default_factory=dict)
     _sequence: int = 0
     _recorded: threading.Condition = field(init=False)
+    events: EventLog = field(default_factory=EventLog)
 
     def __post_init__(self) -> None:
         self._recorded = threading.Condition(self.lock)
@@ -74,6 +83,7 @@ class Store:
             self._sessions.clear()
             self._requests.clear()
             self._idempotency.clear()
+            self.events.clear()
 
     # --- sessions -----------------------------------------------------------
 
@@ -98,6 +108,19 @@ class Store:
         """The live stored session, whichever account owns it (for emulator-side operations)."""
         with self.lock:
             return self._sessions.get(session_id)
+
+    def find_by_client_secret(self, client_secret: str) -> StoredSession | None:
+        """The live stored session whose `client_secret` this is, whichever account owns it."""
+        with self.lock:
+            for stored in self._sessions.values():
+                if client_secret and stored.session.get("client_secret") == client_secret:
+                    return stored
+            return None
+
+    def live_sessions(self) -> list[StoredSession]:
+        """Every live stored session, oldest first (hold `lock` while using them)."""
+        with self.lock:
+            return sorted(self._sessions.values(), key=lambda stored: stored.sequence)
 
     def sessions_of(self, account: str | None) -> list[StoredSession]:
         """The live stored sessions of one account, newest first."""
