@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from articles.models import Article, Company, StripeCheckoutSettings
 from articles.money import format_money
@@ -7,6 +8,8 @@ from articles.money import format_money
 class StripeCheckoutSettingsInline(admin.StackedInline):
     model = StripeCheckoutSettings
     can_delete = False
+    # A URL typed without a scheme means https (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Company)

@@ -138,6 +138,8 @@ STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
 STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
+# First wait after a 429 in expire_checkouts; doubled on each retry.
+STRIPE_RATE_LIMIT_BACKOFF_SECONDS = float(os.environ.get("STRIPE_RATE_LIMIT_BACKOFF_SECONDS", "1"))
 
 LOGGING = {
     "version": 1,

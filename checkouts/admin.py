@@ -11,7 +11,7 @@ import json
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.db import DatabaseError
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from rest_framework_api_key.admin import APIKeyModelAdmin
@@ -21,24 +21,18 @@ from articles.money import format_money
 from checkouts.exceptions import StripeGatewayError
 from checkouts.lifecycle import ExpiryOutcome, expire_checkout_now, refresh_checkout_from_stripe
 from checkouts.models import (
+    EXPIRY_FAILING,
+    IS_PAID,
+    PAID_WHILE_SUPERSEDED,
     Checkout,
     CheckoutLine,
     CheckoutStatus,
     CompanyApiKey,
     Payable,
-    PaymentStatus,
-    StripeExpiry,
     WebhookDelivery,
     WebhookOutcome,
 )
 from checkouts.webhooks import process_delivery
-
-PAID = Q(
-    status=CheckoutStatus.COMPLETE,
-    payment_status__in=[PaymentStatus.PAID, PaymentStatus.NO_PAYMENT_REQUIRED],
-)
-PAID_WHILE_SUPERSEDED = PAID & Q(superseded_by__isnull=False)
-EXPIRY_FAILING = Q(stripe_expiry=StripeExpiry.PENDING, stripe_expiry_attempts__gt=0)
 
 # A search term with one of these prefixes is that Stripe id, looked up exactly.
 STRIPE_ID_FIELDS = {"cs_": "stripe_session_id", "pi_": "payment_intent_id", "cus_": "customer_id"}
@@ -357,7 +351,7 @@ class PayableAdmin(ReadOnlyAdmin):
             .get_queryset(request)
             .annotate(
                 session_count=Count("checkouts"),
-                is_paid=Exists(Checkout.objects.filter(PAID, payable=OuterRef("pk"))),
+                is_paid=Exists(Checkout.objects.filter(IS_PAID, payable=OuterRef("pk"))),
             )
         )
 

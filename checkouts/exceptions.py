@@ -72,3 +72,19 @@ class StripeUnavailable(StripeGatewayError):
     """Stripe could not be reached, timed out, was overloaded or failed: worth retrying later."""
 
     error_code = "StripeUnavailable"
+
+
+class StripeRateLimited(StripeUnavailable):
+    """Stripe answered 429: too many requests for now."""
+
+
+class InvalidWebhook(CheckoutError):
+    """A webhook delivery whose signature, timestamp or body does not check out."""
+
+    error_code = "InvalidWebhook"
+
+
+class WebhooksNotConfigured(CheckoutError):
+    """No STRIPE_WEBHOOK_SECRET is set, so no delivery can be verified."""
+
+    error_code = "WebhooksNotConfigured"

@@ -43,6 +43,13 @@ class StripeExpiry(models.TextChoices):
     ALREADY_COMPLETE = "already_complete", "Paid before it could be expired"
 
 
+PAID_PAYMENT_STATUSES = (PaymentStatus.PAID, PaymentStatus.NO_PAYMENT_REQUIRED)
+# Conditions on checkouts, for queries; ``Checkout`` has the same as properties.
+IS_PAID = models.Q(status=CheckoutStatus.COMPLETE, payment_status__in=PAID_PAYMENT_STATUSES)
+PAID_WHILE_SUPERSEDED = IS_PAID & models.Q(superseded_by__isnull=False)
+EXPIRY_FAILING = models.Q(stripe_expiry=StripeExpiry.PENDING, stripe_expiry_attempts__gt=0)
+
+
 class Payable(models.Model):
     """The thing being paid for (a booking, a rebate code...): one company's InternalReferenceId.
 
@@ -52,7 +59,7 @@ class Payable(models.Model):
     """
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="payables")
-    internal_reference_id = models.CharField(max_length=200)
+    internal_reference_id = models.CharField(max_length=200, db_index=True)
     current_checkout = models.OneToOneField(
         "Checkout", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -90,9 +97,9 @@ class Checkout(models.Model):
     status = models.CharField(max_length=16, choices=CheckoutStatus.choices)
     payment_status = models.CharField(max_length=32, choices=PaymentStatus.choices)
     url = models.URLField(max_length=2000, blank=True, help_text="Stripe's hosted page.")
-    customer_id = models.CharField(max_length=255, blank=True)
+    customer_id = models.CharField(max_length=255, blank=True, db_index=True)
     customer_email = models.EmailField(blank=True)
-    payment_intent_id = models.CharField(max_length=255, blank=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     success_url = models.URLField(max_length=2000, blank=True)
     cancel_url = models.URLField(max_length=2000, blank=True)
     return_url = models.URLField(max_length=2000, blank=True)
@@ -109,6 +116,14 @@ class Checkout(models.Model):
     stripe_expiry = models.CharField(max_length=24, choices=StripeExpiry.choices, blank=True)
     stripe_expiry_attempts = models.PositiveIntegerField(default=0)
     stripe_expiry_error = models.TextField(blank=True)
+    expiry_lease_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Claimed by an expire_checkouts run until then; other runs leave it alone.",
+    )
+    paid_at = models.DateTimeField(
+        null=True, blank=True, help_text="When this service first saw the payment."
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -144,10 +159,14 @@ class Checkout(models.Model):
 
     @property
     def is_paid(self) -> bool:
-        return self.status == CheckoutStatus.COMPLETE and self.payment_status in (
-            PaymentStatus.PAID,
-            PaymentStatus.NO_PAYMENT_REQUIRED,
+        return (
+            self.status == CheckoutStatus.COMPLETE and self.payment_status in PAID_PAYMENT_STATUSES
         )
+
+    @property
+    def paid_while_superseded(self) -> bool:
+        """The customer paid a session that a newer checkout had replaced: staff should look."""
+        return self.is_paid and self.superseded_by_id is not None
 
 
 class CheckoutLine(models.Model):
@@ -208,3 +227,44 @@ class CompanyApiKey(AbstractAPIKey):
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "API key"
         verbose_name_plural = "API keys"
+
+
+class WebhookOutcome(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    DUPLICATE = "duplicate", "Duplicate (already processed)"
+    IGNORED = "ignored", "Ignored"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One signed delivery from Stripe, kept whatever became of it; staff can reprocess it."""
+
+    event_id = models.CharField(max_length=255, db_index=True)
+    event_type = models.CharField(max_length=100)
+    account = models.CharField(max_length=255, blank=True, help_text="The connected account.")
+    payload = models.TextField(help_text="The body exactly as Stripe sent it.")
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=16, choices=WebhookOutcome.choices, default=WebhookOutcome.RECEIVED
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"
+
+
+class ProcessedStripeEvent(models.Model):
+    """The dedupe row: written in the same transaction as an event's effects, once per event."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.PROTECT, related_name="+")
+    processed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.event_id

@@ -3,15 +3,8 @@
 from collections.abc import Iterable
 from uuid import UUID
 
-from django.db.models import Q
-
 from articles.models import Article, Company
-from checkouts.models import Checkout, CheckoutStatus, PaymentStatus
-
-PAID = Q(
-    status=CheckoutStatus.COMPLETE,
-    payment_status__in=[PaymentStatus.PAID, PaymentStatus.NO_PAYMENT_REQUIRED],
-)
+from checkouts.models import IS_PAID, Checkout
 
 
 def company_with_stripe_settings(company_id: UUID) -> Company:
@@ -35,5 +28,12 @@ def articles_by_key(
 
 def payable_is_paid(company: Company, internal_reference_id: str) -> bool:
     return Checkout.objects.filter(
-        PAID, company=company, payable__internal_reference_id=internal_reference_id
+        IS_PAID, company=company, payable__internal_reference_id=internal_reference_id
     ).exists()
+
+
+def checkout_of_company(company: Company, session_id: str) -> Checkout:
+    """The company's checkout for a Stripe session id; ``Checkout.DoesNotExist`` otherwise."""
+    return Checkout.objects.select_related("payable").get(
+        company=company, stripe_session_id=session_id
+    )

@@ -4,7 +4,6 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -12,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from articles.models import Article, Company, StripeCheckoutSettings
-from articles.money import from_stripe_amount, to_stripe_amount
+from articles.money import to_stripe_amount
 from checkouts import selectors, stripe_gateway
 from checkouts.constants import (
     CHECKOUT_SESSION_ID_PLACEHOLDER,
@@ -28,20 +27,19 @@ from checkouts.exceptions import (
     PayableAlreadyPaid,
     StripeCheckoutNotEnabled,
     StripeGatewayError,
-    StripeRefused,
 )
 from checkouts.idempotency import (
     claim_idempotency_key,
     release_idempotency_key,
     request_fingerprint,
 )
+from checkouts.lifecycle import apply_session_snapshot
 from checkouts.models import (
+    IS_PAID,
     Checkout,
     CheckoutLine,
-    CheckoutStatus,
     ClientIdempotencyKey,
     Payable,
-    StripeExpiry,
     UiMode,
 )
 from checkouts.stripe_gateway import CheckoutSessionSnapshot
@@ -316,12 +314,11 @@ def _store_checkout(
     idempotency_claim: ClientIdempotencyKey | None,
 ) -> Checkout:
     payable = _lock_payable(checkout.company, internal_reference_id)
-    if payable.checkouts.filter(selectors.PAID).exists():
+    if payable.checkouts.filter(IS_PAID).exists():
         raise _already_paid(internal_reference_id)
 
     checkout.payable = payable
     checkout.stripe_session_id = session.id
-    checkout.amount_total = from_stripe_amount(session.amount_total or 0, checkout.currency)
     checkout.expires_at = session.expires_at
     apply_session_snapshot(checkout, session)
     checkout.save(force_insert=True)
@@ -367,109 +364,6 @@ def _replay(checkout: Checkout) -> CheckoutResult:
         account=checkout.connected_account_id, session_id=checkout.stripe_session_id
     )
     return CheckoutResult(checkout=checkout, session=session, replayed=True)
-
-
-def apply_session_snapshot(checkout: Checkout, session: CheckoutSessionSnapshot) -> None:
-    """Copy what Stripe says onto ``checkout`` (unsaved), never moving a completed one backwards."""
-    if checkout.status != CheckoutStatus.COMPLETE:
-        checkout.status = session.status
-        checkout.payment_status = session.payment_status
-    checkout.url = session.url or ""
-    checkout.customer_id = session.customer_id or checkout.customer_id
-    checkout.customer_email = session.customer_email or checkout.customer_email
-    checkout.payment_intent_id = session.payment_intent_id or checkout.payment_intent_id
-
-
-# --- superseding --------------------------------------------------------------
-
-EXPIRY_FIELDS = [
-    "status",
-    "payment_status",
-    "url",
-    "customer_id",
-    "customer_email",
-    "payment_intent_id",
-    "stripe_expiry",
-    "stripe_expiry_attempts",
-    "stripe_expiry_error",
-    "updated_at",
-]
-
-
-def supersede_older_checkouts(checkout: Checkout) -> None:
-    """Make ``checkout`` its payable's current one and mark every older open checkout superseded.
-
-    Runs inside the transaction that stored ``checkout``, with the payable
-    locked. Ending the older sessions on Stripe waits for the commit: a
-    rolled-back checkout must not have cost the customer their session.
-    """
-    now = timezone.now()
-    Checkout.objects.filter(
-        payable_id=checkout.payable_id, status=CheckoutStatus.OPEN, superseded_by__isnull=True
-    ).exclude(pk=checkout.pk).update(
-        superseded_by=checkout,
-        superseded_at=now,
-        stripe_expiry=StripeExpiry.PENDING,
-        updated_at=now,
-    )
-    Payable.objects.filter(pk=checkout.payable_id).update(current_checkout=checkout)
-    transaction.on_commit(partial(expire_superseded_checkouts, superseded_by=checkout), robust=True)
-
-
-def expire_superseded_checkouts(*, superseded_by: Checkout) -> None:
-    """End on Stripe the sessions ``superseded_by`` replaced; failures stay pending for a retry."""
-    superseded = list(
-        Checkout.objects.filter(superseded_by=superseded_by, stripe_expiry=StripeExpiry.PENDING)
-    )
-    for checkout in superseded:
-        end_superseded_checkout_on_stripe(checkout)
-    if superseded:
-        Checkout.objects.bulk_update(superseded, EXPIRY_FIELDS)
-
-
-def end_superseded_checkout_on_stripe(checkout: Checkout) -> None:
-    """Expire ``checkout``'s session on Stripe and record the outcome on it (unsaved).
-
-    A session Stripe will not expire because the customer paid it first is
-    recorded as paid and flagged, never dropped.
-    """
-    checkout.stripe_expiry_attempts += 1
-    checkout.updated_at = timezone.now()
-    account, session_id = checkout.connected_account_id, checkout.stripe_session_id
-    try:
-        session = stripe_gateway.expire_checkout_session(account=account, session_id=session_id)
-    except StripeRefused as refusal:
-        try:
-            session = stripe_gateway.retrieve_checkout_session(
-                account=account, session_id=session_id
-            )
-        except StripeGatewayError as error:
-            _record_expiry_failure(checkout, error)
-            return
-        if session.status == CheckoutStatus.OPEN:
-            _record_expiry_failure(checkout, refusal)
-            return
-    except StripeGatewayError as error:
-        _record_expiry_failure(checkout, error)
-        return
-
-    apply_session_snapshot(checkout, session)
-    checkout.stripe_expiry_error = ""
-    if session.status == CheckoutStatus.COMPLETE:
-        checkout.stripe_expiry = StripeExpiry.ALREADY_COMPLETE
-        logger.warning(
-            "Checkout %s of %r was paid after checkout %s superseded it.",
-            session_id,
-            checkout.payable_id,
-            checkout.superseded_by_id,
-        )
-    else:
-        checkout.stripe_expiry = StripeExpiry.EXPIRED
-
-
-def _record_expiry_failure(checkout: Checkout, error: Exception) -> None:
-    checkout.stripe_expiry_error = str(error)
-    logger.warning("Could not expire checkout %s on Stripe: %s", checkout.stripe_session_id, error)
 
 
 def _expire_unrecorded_session(account: str, session_id: str) -> None:

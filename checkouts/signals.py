@@ -9,9 +9,9 @@ def supersede_older_checkouts_on_create(
     """A new checkout replaces every earlier open checkout of its payable."""
     if not created or raw:
         return
-    from checkouts.services import supersede_older_checkouts
+    from checkouts.lifecycle import supersede_other_open_checkouts
 
-    supersede_older_checkouts(instance)
+    supersede_other_open_checkouts(instance)
 
 
 def connect() -> None:

@@ -5,6 +5,7 @@ plain values and the domain's exceptions. Every call names the connected
 account it acts on.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -13,7 +14,13 @@ from typing import Any
 import stripe
 from django.conf import settings
 
-from checkouts.exceptions import StripeRefused, StripeUnavailable
+from checkouts.exceptions import (
+    InvalidWebhook,
+    StripeRateLimited,
+    StripeRefused,
+    StripeUnavailable,
+    WebhooksNotConfigured,
+)
 
 
 @dataclass(frozen=True)
@@ -85,10 +92,28 @@ def _stripe() -> stripe.StripeClient:
     )
 
 
-def _call(operation, *args: Any, **kwargs: Any) -> CheckoutSessionSnapshot:
+def _call(
+    operation, *args: Any, rate_limit_retries: int = 0, **kwargs: Any
+) -> CheckoutSessionSnapshot:
+    """Run one SDK call, backing off and retrying up to ``rate_limit_retries`` times on a 429."""
+    for attempt in range(rate_limit_retries + 1):
+        try:
+            return _call_once(operation, *args, **kwargs)
+        except StripeRateLimited:
+            if attempt == rate_limit_retries:
+                raise
+            time.sleep(settings.STRIPE_RATE_LIMIT_BACKOFF_SECONDS * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _call_once(operation, *args: Any, **kwargs: Any) -> CheckoutSessionSnapshot:
     try:
         session = operation(*args, **kwargs)
-    except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+    except stripe.RateLimitError as error:
+        raise StripeRateLimited(
+            f"Stripe is rate limiting: {error.user_message or error}"
+        ) from error
+    except stripe.APIConnectionError as error:
         raise StripeUnavailable(f"Stripe is unavailable: {error.user_message or error}") from error
     except stripe.APIError as error:
         raise StripeUnavailable(f"Stripe failed: {error.user_message or error}") from error
@@ -114,16 +139,43 @@ def create_checkout_session(
     )
 
 
-def retrieve_checkout_session(*, account: str, session_id: str) -> CheckoutSessionSnapshot:
+def retrieve_checkout_session(
+    *, account: str, session_id: str, rate_limit_retries: int = 0
+) -> CheckoutSessionSnapshot:
     return _call(
-        _stripe().v1.checkout.sessions.retrieve, session_id, options={"stripe_account": account}
+        _stripe().v1.checkout.sessions.retrieve,
+        session_id,
+        options={"stripe_account": account},
+        rate_limit_retries=rate_limit_retries,
     )
 
 
-def expire_checkout_session(*, account: str, session_id: str) -> CheckoutSessionSnapshot:
+def expire_checkout_session(
+    *, account: str, session_id: str, rate_limit_retries: int = 0
+) -> CheckoutSessionSnapshot:
     """Expire an open session; Stripe refuses (``StripeRefused``) one that is not open."""
     # No fixed idempotency key: Stripe would replay a failed first attempt to
     # every later one. The SDK still gives its own retries one key.
     return _call(
-        _stripe().v1.checkout.sessions.expire, session_id, options={"stripe_account": account}
+        _stripe().v1.checkout.sessions.expire,
+        session_id,
+        options={"stripe_account": account},
+        rate_limit_retries=rate_limit_retries,
     )
+
+
+def verify_webhook(payload: bytes, signature: str) -> dict[str, Any]:
+    """The event in a webhook delivery, once its ``Stripe-Signature`` is verified.
+
+    Uses the SDK's check with its default tolerance, so a replay of an old
+    delivery fails like a forged one.
+    """
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        raise WebhooksNotConfigured("STRIPE_WEBHOOK_SECRET is not set.")
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+    except stripe.SignatureVerificationError as error:
+        raise InvalidWebhook(f"Invalid Stripe-Signature: {error.user_message or error}") from error
+    except ValueError as error:
+        raise InvalidWebhook(f"The body is not a Stripe event: {error}") from error
+    return event.to_dict()
