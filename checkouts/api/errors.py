@@ -21,10 +21,13 @@ from checkouts.exceptions import (
     FieldError,
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
+    InvalidWebhook,
     PayableAlreadyPaid,
     StripeCheckoutNotEnabled,
+    StripeRateLimited,
     StripeRefused,
     StripeUnavailable,
+    WebhooksNotConfigured,
 )
 
 logger = logging.getLogger(__name__)
@@ -52,6 +55,9 @@ CHECKOUT_ERROR_STATUSES: dict[type[CheckoutError], int] = {
     IdempotencyKeyReused: status.HTTP_422_UNPROCESSABLE_ENTITY,
     StripeRefused: status.HTTP_502_BAD_GATEWAY,
     StripeUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+    StripeRateLimited: status.HTTP_503_SERVICE_UNAVAILABLE,
+    InvalidWebhook: status.HTTP_400_BAD_REQUEST,
+    WebhooksNotConfigured: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 # DRF's validation codes under FluentValidation's names, which ServiceStack reports.

@@ -157,3 +157,28 @@ class CheckoutResponseSerializer(serializers.Serializer):
 
     def no_secret(self, result: Any) -> None:
         return None
+
+
+class CheckoutStatusRequestSerializer(CaseInsensitiveSerializer):
+    """BokaMera's ``GetStripeCheckoutV1CheckoutStatus`` request."""
+
+    CompanyId = serializers.UUIDField(source="company_id")
+    SessionId = serializers.CharField(source="session_id", max_length=255)
+
+
+class CheckoutStatusResponseSerializer(serializers.Serializer):
+    """The status of one checkout; amounts in minor units of ``Currency``."""
+
+    Status = serializers.CharField(source="status")
+    CustomerEmail = BlankAsNullCharField(source="customer_email")
+    PaymentStatus = serializers.CharField(source="payment_status")
+    InternalReferenceId = serializers.CharField(source="payable.internal_reference_id")
+    AmountTotal = serializers.IntegerField(source="amount_total")
+    Currency = serializers.CharField(source="currency")
+
+
+class WebhookReceiptSerializer(serializers.Serializer):
+    """What the webhook endpoint answers Stripe (for people reading the delivery log)."""
+
+    EventId = serializers.CharField(source="event_id")
+    Outcome = serializers.CharField(source="outcome")

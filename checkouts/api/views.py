@@ -2,15 +2,26 @@
 
 from uuid import UUID
 
-from rest_framework import serializers
+from django.db import transaction
+from django.utils.decorators import method_decorator
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from articles.models import Company
-from checkouts import selectors, services
-from checkouts.api.serializers import CheckoutResponseSerializer, CreateCheckoutRequestSerializer
+from checkouts import lifecycle, selectors, services, webhooks
+from checkouts.api.serializers import (
+    CheckoutResponseSerializer,
+    CheckoutStatusRequestSerializer,
+    CheckoutStatusResponseSerializer,
+    CreateCheckoutRequestSerializer,
+    WebhookReceiptSerializer,
+)
+from checkouts.models import Checkout, CheckoutStatus, WebhookOutcome
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -57,3 +68,51 @@ class CreateCheckoutView(APIView):
             company=company, idempotency_key=idempotency_key_of(request), **fields
         )
         return Response(CheckoutResponseSerializer(result).data)
+
+
+class CheckoutStatusView(APIView):
+    """``POST /payment/stripe/v1/checkout/status``: the state of one checkout session.
+
+    A checkout still open here is refreshed from Stripe first, so a payment
+    shows even if its webhook never came.
+    """
+
+    response_name = "StripeCheckoutStatusQueryResponse"
+
+    def post(self, request: Request, format: str | None = None) -> Response:
+        payload = CheckoutStatusRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        company = company_of_request(request, payload.validated_data["company_id"])
+        session_id = payload.validated_data["session_id"]
+        try:
+            checkout = selectors.checkout_of_company(company, session_id)
+        except Checkout.DoesNotExist:
+            raise NotFound(f"No checkout with SessionId {session_id} in this company.") from None
+        if checkout.status == CheckoutStatus.OPEN:
+            checkout = lifecycle.refresh_checkout_from_stripe(checkout)
+        return Response(CheckoutStatusResponseSerializer(checkout).data)
+
+
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class StripeWebhookView(APIView):
+    """``POST /payment/stripe/v1/webhook``: Stripe's signed event deliveries.
+
+    Authenticated by ``Stripe-Signature`` alone. 200: done or ignored; 400:
+    not a valid delivery, never worth retrying; 503: try again later.
+    """
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+    parser_classes = ()
+    renderer_classes = (JSONRenderer,)
+
+    def post(self, request: Request, format: str | None = None) -> Response:
+        delivery = webhooks.receive_webhook(
+            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
+        failed = delivery.outcome == WebhookOutcome.FAILED
+        return Response(
+            WebhookReceiptSerializer(delivery).data,
+            status=status.HTTP_503_SERVICE_UNAVAILABLE if failed else status.HTTP_200_OK,
+        )
