@@ -7,12 +7,17 @@ os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_emulator")
 os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_test_emulator")
 os.environ.setdefault("STRIPE_MAX_NETWORK_RETRIES", "1")
 os.environ.setdefault("STRIPE_TIMEOUT_SECONDS", "2")
+os.environ.setdefault("STRIPE_RATE_LIMIT_BACKOFF_SECONDS", "0.01")
 
 from bokacheckout.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+# One test database per run, so that two runs side by side never share one.
+_database = DATABASES["default"]  # noqa: F405
+if _database["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: the concurrency and live-server tests need several
     # connections to see one database with real locking.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}  # noqa: F405
+    _database["TEST"] = {"NAME": str(BASE_DIR / f"test_db_{os.getpid()}.sqlite3")}  # noqa: F405
+else:
+    _database["TEST"] = {"NAME": f"test_{_database['NAME']}_{os.getpid()}"}

@@ -1,0 +1,303 @@
+"""manage.py expire_checkouts: ending on Stripe what should no longer be payable."""
+
+import io
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from checkouts.expiry import AccountRateLimiter, ExpiryRun, expire_due_checkouts
+from checkouts.management.commands.expire_checkouts import parse_duration
+from checkouts.models import Checkout, CheckoutStatus, PaymentStatus, StripeExpiry
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+EXPIRE = r"^/v1/checkout/sessions/[^/]+/expire$"
+
+
+def run_command(*args) -> str:
+    out = io.StringIO()
+    call_command("expire_checkouts", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def superseded_pending(create_checkout, stripe_emulator, settings):
+    """Make ``count`` checkouts whose expiry on Stripe failed when they were superseded."""
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+
+    def make(count: int, reference: str = "booking-1") -> list[Checkout]:
+        stripe_emulator.inject_fault("error", method="POST", path=EXPIRE, status=503, times=None)
+        for _ in range(count + 1):
+            assert create_checkout(InternalReferenceId=reference).status_code == 200
+        stripe_emulator.clear_faults()
+        pending = list(
+            Checkout.objects.filter(
+                stripe_expiry=StripeExpiry.PENDING, payable__internal_reference_id=reference
+            )
+        )
+        assert len(pending) == count
+        return pending
+
+    return make
+
+
+def expire_calls(emulator) -> Counter:
+    """Successful expiries on the emulator, by session id."""
+    return Counter(
+        request.path.split("/")[4]
+        for request in emulator.requests_to("POST", EXPIRE)
+        if request.status == 200
+    )
+
+
+def test_superseded_sessions_whose_expiry_failed_are_expired(superseded_pending, stripe_emulator):
+    pending = superseded_pending(2)
+
+    output = run_command()
+
+    for checkout in pending:
+        checkout.refresh_from_db()
+        assert stripe_emulator.session(checkout.stripe_session_id)["status"] == "expired"
+        assert checkout.stripe_expiry == StripeExpiry.EXPIRED
+        assert checkout.status == CheckoutStatus.EXPIRED
+        assert checkout.stripe_expiry_error == ""
+    assert output.strip() == "expired 2, already complete 0, already expired 0, failed 0"
+
+
+def test_failures_are_counted_kept_pending_and_exit_non_zero(superseded_pending, stripe_emulator):
+    (checkout,) = superseded_pending(1)
+    stripe_emulator.inject_fault("error", method="POST", path=EXPIRE, status=500, times=None)
+
+    with pytest.raises(CommandError) as failure:
+        run_command()
+
+    assert failure.value.returncode == 1
+    checkout.refresh_from_db()
+    assert checkout.stripe_expiry == StripeExpiry.PENDING
+    assert checkout.stripe_expiry_error
+    assert checkout.expiry_lease_until is None
+
+
+def test_a_later_run_finishes_what_failed(superseded_pending, stripe_emulator):
+    (checkout,) = superseded_pending(1)
+    stripe_emulator.inject_fault("error", method="POST", path=EXPIRE, status=500, times=None)
+    with pytest.raises(CommandError):
+        run_command()
+    stripe_emulator.clear_faults()
+
+    run_command()
+
+    checkout.refresh_from_db()
+    assert checkout.stripe_expiry == StripeExpiry.EXPIRED
+    assert stripe_emulator.session(checkout.stripe_session_id)["status"] == "expired"
+
+
+def test_a_passing_rate_limit_is_backed_off_and_retried(superseded_pending, stripe_emulator):
+    (checkout,) = superseded_pending(1)
+    stripe_emulator.inject_fault("error", method="POST", path=EXPIRE, status=429, times=2)
+
+    output = run_command()
+
+    assert output.strip().startswith("expired 1,")
+    assert stripe_emulator.session(checkout.stripe_session_id)["status"] == "expired"
+
+
+def test_a_persistent_rate_limit_is_a_failure(superseded_pending, stripe_emulator):
+    superseded_pending(1)
+    stripe_emulator.inject_fault("error", method="POST", path=EXPIRE, status=429, times=None)
+
+    with pytest.raises(CommandError):
+        run_command()
+
+
+def test_a_session_stripe_reports_complete_is_recorded_as_paid_never_expired(
+    superseded_pending, stripe_emulator
+):
+    (checkout,) = superseded_pending(1)
+    stripe_emulator.complete_session(checkout.stripe_session_id)
+
+    output = run_command()
+
+    checkout.refresh_from_db()
+    assert "already complete 1" in output
+    assert stripe_emulator.session(checkout.stripe_session_id)["status"] == "complete"
+    assert (checkout.status, checkout.payment_status) == (
+        CheckoutStatus.COMPLETE,
+        PaymentStatus.PAID,
+    )
+    assert checkout.stripe_expiry == StripeExpiry.ALREADY_COMPLETE
+    assert checkout.paid_while_superseded
+
+
+def test_open_sessions_past_expires_at_are_synced(create_checkout, stripe_emulator):
+    session_id = create_checkout().json()["SessionId"]
+    checkout = Checkout.objects.get()
+    # Its time has run out, here and on Stripe, which expired it by itself.
+    stripe_emulator.set_time(checkout.expires_at.timestamp() + 1)
+    Checkout.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    output = run_command()
+
+    checkout.refresh_from_db()
+    assert checkout.status == CheckoutStatus.EXPIRED
+    assert stripe_emulator.session(session_id)["status"] == "expired"
+    assert "already expired 1" in output
+
+
+def test_older_than_expires_open_sessions_older_than_that(create_checkout, stripe_emulator):
+    old_id = create_checkout(InternalReferenceId="old").json()["SessionId"]
+    young_id = create_checkout(InternalReferenceId="young").json()["SessionId"]
+    Checkout.objects.filter(stripe_session_id=old_id).update(
+        created_at=timezone.now() - timedelta(minutes=91)
+    )
+
+    run_command("--older-than", "90m")
+
+    assert stripe_emulator.session(old_id)["status"] == "expired"
+    assert stripe_emulator.session(young_id)["status"] == "open"
+    assert Checkout.objects.get(stripe_session_id=old_id).status == CheckoutStatus.EXPIRED
+
+
+def test_without_older_than_open_current_sessions_are_left_alone(create_checkout, stripe_emulator):
+    create_checkout()
+    Checkout.objects.update(created_at=timezone.now() - timedelta(days=1))
+
+    output = run_command()
+
+    assert output.strip() == "expired 0, already complete 0, already expired 0, failed 0"
+    assert stripe_emulator.requests_to("POST", EXPIRE) == []
+
+
+def test_dry_run_lists_and_changes_nothing(superseded_pending, stripe_emulator):
+    pending = superseded_pending(2)
+
+    output = run_command("--dry-run")
+
+    for checkout in pending:
+        assert f"would expire {checkout.stripe_session_id}" in output
+        assert "(superseded)" in output
+    assert expire_calls(stripe_emulator) == Counter()
+    assert Checkout.objects.filter(stripe_expiry=StripeExpiry.PENDING).count() == 2
+
+
+def test_reference_and_company_narrow_the_run(superseded_pending, stripe_emulator, company):
+    (mine,) = superseded_pending(1, reference="mine")
+    (theirs,) = superseded_pending(1, reference="theirs")
+
+    run_command("--reference", "mine", "--company", str(company.id))
+
+    assert stripe_emulator.session(mine.stripe_session_id)["status"] == "expired"
+    assert stripe_emulator.session(theirs.stripe_session_id)["status"] == "open"
+
+
+def test_another_company_is_not_touched(superseded_pending, stripe_emulator):
+    superseded_pending(1)
+
+    run_command("--company", "00000000-0000-0000-0000-000000000000")
+
+    assert expire_calls(stripe_emulator) == Counter()
+
+
+def test_limit_caps_how_many_are_handled(superseded_pending, stripe_emulator):
+    superseded_pending(3)
+
+    run_command("--limit", "2")
+
+    assert sum(expire_calls(stripe_emulator).values()) == 2
+    assert Checkout.objects.filter(stripe_expiry=StripeExpiry.PENDING).count() == 1
+
+
+def test_a_second_run_has_nothing_to_do(superseded_pending, stripe_emulator):
+    superseded_pending(2)
+    run_command()
+    calls_after_first_run = len(stripe_emulator.requests)
+
+    output = run_command()
+
+    assert output.strip() == "expired 0, already complete 0, already expired 0, failed 0"
+    assert len(stripe_emulator.requests) == calls_after_first_run
+
+
+def test_work_is_claimed_in_batches(superseded_pending, stripe_emulator):
+    superseded_pending(5)
+
+    with CaptureQueriesContext(connection) as queries:
+        run_command("--batch-size", "2", "--concurrency", "2")
+
+    updates = [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
+    # A claim writes the lease and nothing else; recording an outcome writes more.
+    claims = [sql for sql in updates if "expiry_lease_until" in sql and "stripe_expiry" not in sql]
+    assert len(claims) == 3
+    assert sum(expire_calls(stripe_emulator).values()) == 5
+
+
+def test_two_concurrent_runs_never_expire_one_session_twice(superseded_pending, stripe_emulator):
+    pending = superseded_pending(24)
+    run = ExpiryRun(now=timezone.now(), batch_size=3, concurrency=3, calls_per_second=1000)
+    start = threading.Barrier(2)
+
+    def one_run():
+        start.wait()
+        try:
+            return expire_due_checkouts(run)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one_run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    calls = expire_calls(stripe_emulator)
+    assert set(calls) == {checkout.stripe_session_id for checkout in pending}
+    assert set(calls.values()) == {1}
+    assert not Checkout.objects.filter(stripe_expiry=StripeExpiry.PENDING).exists()
+
+
+def test_the_summary_is_one_plain_line_when_not_on_a_terminal(superseded_pending, stripe_emulator):
+    superseded_pending(1)
+
+    output = run_command()
+
+    assert output.splitlines() == ["expired 1, already complete 0, already expired 0, failed 0"]
+
+
+def test_the_rate_limiter_spaces_calls_per_account():
+    clock = [100.0]
+    waits = []
+
+    def sleep(seconds):
+        waits.append(round(seconds, 6))
+
+    limiter = AccountRateLimiter(4, clock=lambda: clock[0], sleep=sleep)
+    for account in ["acct_a", "acct_a", "acct_b", "acct_a"]:
+        limiter.wait(account)
+
+    assert waits == [0.25, 0.5]
+
+
+@pytest.mark.parametrize(
+    ("text", "duration"),
+    [
+        ("90m", timedelta(minutes=90)),
+        ("2h", timedelta(hours=2)),
+        ("1h30m", timedelta(minutes=90)),
+        ("1d", timedelta(days=1)),
+        ("45s", timedelta(seconds=45)),
+    ],
+)
+def test_durations_read_as_operators_write_them(text, duration):
+    assert parse_duration(text) == duration
+
+
+@pytest.mark.parametrize("text", ["", "90", "m", "1.5h", "0m", "-5m"])
+def test_nonsense_durations_are_refused(text):
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)
