@@ -75,13 +75,14 @@ def run() -> int:
 
     processes = []
     if use_emulator:
-        processes.append(
-            subprocess.Popen(
-                [str(VENV_PYTHON), "manage.py", "stripe_emulator", "--port", str(EMULATOR_PORT)],
-                cwd=ROOT,
-                env=env,
-            )
-        )
+        emulator = [str(VENV_PYTHON), "manage.py", "stripe_emulator", "--port", str(EMULATOR_PORT)]
+        webhook = [
+            "--webhook-url",
+            f"{base_url}/payment/stripe/v1/webhook",
+            "--webhook-secret",
+            env["STRIPE_WEBHOOK_SECRET"],
+        ]
+        processes.append(subprocess.Popen([*emulator, *webhook], cwd=ROOT, env=env))
     processes.append(
         subprocess.Popen(
             [str(VENV_PYTHON), "manage.py", "runserver", "--noreload", f"127.0.0.1:{SERVICE_PORT}"],

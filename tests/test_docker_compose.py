@@ -9,7 +9,11 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPOSE_ENV = {"POSTGRES_PASSWORD": "compose-test", "DJANGO_SECRET_KEY": "compose-test"}
+COMPOSE_ENV = {
+    "POSTGRES_PASSWORD": "compose-test",
+    "DJANGO_SECRET_KEY": "compose-test",
+    "STRIPE_WEBHOOK_SECRET": "whsec_compose_test",
+}
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +39,17 @@ def test_the_service_talks_to_the_emulator(compose):
     web, emulator = compose["services"]["web"], compose["services"]["emulator"]
 
     assert "stripe_emulator" in emulator["command"]
-    port = emulator["command"][emulator["command"].index("--port") + 1]
-    assert web["environment"]["STRIPE_API_BASE"].endswith(f"http://emulator:{port}}}")
+    assert "--port=12111" in emulator["command"]
+    assert web["environment"]["STRIPE_API_BASE"].endswith("http://emulator:12111}")
     assert "emulator" in web["depends_on"]
+
+
+def test_the_emulator_sends_signed_webhooks_to_the_service(compose):
+    web, emulator = compose["services"]["web"], compose["services"]["emulator"]
+
+    assert "--webhook-url=http://web:8000/payment/stripe/v1/webhook" in emulator["command"]
+    secret = next(arg for arg in emulator["command"] if arg.startswith("--webhook-secret="))
+    assert secret.removeprefix("--webhook-secret=") == web["environment"]["STRIPE_WEBHOOK_SECRET"]
 
 
 def test_the_images_build_from_the_project_dockerfile(compose):
