@@ -89,6 +89,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
+# How long recording a payment waits for a row another request holds (PostgreSQL)
+# before answering "retry later"; SQLite waits its own busy timeout above.
+ROW_LOCK_TIMEOUT_MS = int(os.environ.get("ROW_LOCK_TIMEOUT_MS", "5000"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -5,6 +5,7 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -15,9 +16,6 @@ from checkouts.models import Checkout, CheckoutStatus, Payable, StripeExpiry
 from checkouts.stripe_gateway import CheckoutSessionSnapshot
 
 logger = logging.getLogger(__name__)
-
-# How long a webhook or status request waits for a checkout another request holds.
-ROW_LOCK_TIMEOUT_MS = 5000
 
 
 class ExpiryOutcome(enum.StrEnum):
@@ -167,7 +165,7 @@ def record_session_state(checkout: Checkout, session: CheckoutSessionSnapshot) -
     other open checkout of the payable, so the customer cannot pay twice.
     """
     with transaction.atomic():
-        _wait_for_locks_at_most(ROW_LOCK_TIMEOUT_MS)
+        _wait_for_locks_at_most(settings.ROW_LOCK_TIMEOUT_MS)
         Payable.objects.select_for_update().filter(pk=checkout.payable_id).get()
         checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
         apply_session_snapshot(checkout, session)

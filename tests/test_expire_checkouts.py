@@ -301,3 +301,15 @@ def test_durations_read_as_operators_write_them(text, duration):
 def test_nonsense_durations_are_refused(text):
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
+
+
+def test_on_a_terminal_progress_is_shown(superseded_pending, stripe_emulator, capsys):
+    superseded_pending(2)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    call_command("expire_checkouts", stdout=Terminal())
+
+    assert "2/2" in capsys.readouterr().err

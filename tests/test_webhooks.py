@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
 from checkouts.emulator.webhooks import encode_event, sign_payload
@@ -338,3 +338,38 @@ def test_recording_a_payment_twice_at_once_pays_once(checkout, stripe_emulator):
     assert len(recorded) == 2
     assert {checkout.paid_at for checkout in recorded} == {Checkout.objects.get().paid_at}
     assert Checkout.objects.get().is_paid
+
+
+def test_a_checkout_locked_too_long_is_worth_a_retry(checkout, stripe_emulator, client, settings):
+    settings.ROW_LOCK_TIMEOUT_MS = 200
+    stripe_emulator.complete_session(checkout.stripe_session_id)
+    event = emitted(stripe_emulator, "checkout.session.completed", checkout)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_payable():
+        try:
+            with transaction.atomic():
+                Payable.objects.select_for_update().get()
+                locked.set()
+                release.wait()
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_payable)
+    holder.start()
+    locked.wait()
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":  # SQLite's lock is the whole database
+                cursor.execute("PRAGMA busy_timeout = 200")
+            response = deliver(client, event)
+    finally:
+        release.set()
+        holder.join()
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA busy_timeout = 20000")
+
+    assert response.status_code == 503
+    assert not ProcessedStripeEvent.objects.exists()
+    assert deliver(client, event).json()["Outcome"] == "processed"

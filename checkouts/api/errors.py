@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -32,7 +33,7 @@ from checkouts.exceptions import (
 
 logger = logging.getLogger(__name__)
 
-VALIDATION_ERROR_CODE = "ValidationException"
+DATABASE_BUSY_RETRY_AFTER_SECONDS = 5
 
 # DRF's exceptions under the names ServiceStack gives the same HTTP errors.
 API_EXCEPTION_CODES: dict[type[exceptions.APIException], str] = {
@@ -141,6 +142,14 @@ def servicestack_exception_handler(exc: Exception, context: dict) -> Response:
     if isinstance(exc, CheckoutError):
         return Response(
             error_body(exc.error_code, exc.message), status=CHECKOUT_ERROR_STATUSES[type(exc)]
+        )
+    if isinstance(exc, OperationalError):
+        # The database is locked or unreachable for now: worth a retry, not a 500.
+        logger.warning("Database unavailable in %s: %s", context.get("view"), exc)
+        return Response(
+            error_body("DatabaseBusy", "The service is busy; retry shortly."),
+            status=503,
+            headers={"Retry-After": str(DATABASE_BUSY_RETRY_AFTER_SECONDS)},
         )
     if isinstance(exc, exceptions.APIException):
         headers = {}
