@@ -1,10 +1,14 @@
 """Fixtures that build the world: a company with Stripe settings, articles, an API key."""
 
+import uuid
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from articles.models import Article, ArticleType, Company, StripeCheckoutSettings
-from checkouts.models import CompanyApiKey
+from checkouts.models import Checkout, CheckoutStatus, CompanyApiKey, Payable, PaymentStatus
 
 pytest_plugins = ["tests.fixtures_emulator"]
 
@@ -51,6 +55,25 @@ def make_article(
         vat_rate=vat_rate,
         active=active,
     )
+
+
+def make_checkout(payable: Payable, **overrides) -> Checkout:
+    """A stored checkout as if created earlier, without Stripe (for states the API can't make)."""
+    values = {
+        "stripe_session_id": f"cs_test_{uuid.uuid4().hex}",
+        "company": payable.company,
+        "payable": payable,
+        "connected_account_id": "acct_1SalongLugn",
+        "ui_mode": "hosted",
+        "country_code": "SE",
+        "locale": "sv",
+        "currency": payable.company.currency,
+        "amount_total": 45000,
+        "status": CheckoutStatus.OPEN,
+        "payment_status": PaymentStatus.UNPAID,
+        "expires_at": timezone.now() + timedelta(hours=1),
+    }
+    return Checkout.objects.create(**{**values, **overrides})
 
 
 def make_api_key(company: Company) -> str:

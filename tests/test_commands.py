@@ -11,6 +11,7 @@ from articles.demo import DEMO_COMPANY_ID
 from articles.models import Article, Company
 from checkouts.models import CompanyApiKey
 from tests.conftest import CHECKOUT_URL
+from tests.test_create_checkout import SEED_RESPONSE_FIELDS
 
 pytestmark = pytest.mark.django_db
 
@@ -86,15 +87,6 @@ def test_the_seed_sample_request_with_demo_ids_returns_the_seed_response(stripe_
 
     assert response.status_code == 200
     header = response.content.decode().split("\r\n")[0].split(",")
-    assert header == [
-        "SessionId",
-        "Url",
-        "Status",
-        "ClientSecret",
-        "CustomerId",
-        "PaymentIntentClientSecret",
-        "PaymentIntentId",
-        "StripeAccount",
-    ]
+    assert header == SEED_RESPONSE_FIELDS
     (session,) = stripe_emulator.sessions_on("acct_1DemoSalonBokaMera")
     assert session["status"] == "open"

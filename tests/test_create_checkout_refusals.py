@@ -6,7 +6,13 @@ import pytest
 
 from articles.models import ArticleType
 from checkouts.models import Checkout, CheckoutStatus, Payable, PaymentStatus
-from tests.conftest import CHECKOUT_URL, checkout_body, make_article, make_company
+from tests.conftest import (
+    CHECKOUT_URL,
+    checkout_body,
+    make_article,
+    make_checkout,
+    make_company,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -242,20 +248,7 @@ def test_catalogue_errors_and_url_errors_are_reported_together(create_checkout):
 
 def test_a_paid_payable_gets_no_new_checkout(create_checkout, company):
     payable = Payable.objects.create(company=company, internal_reference_id="booking-paid")
-    Checkout.objects.create(
-        stripe_session_id="cs_test_paid",
-        company=company,
-        payable=payable,
-        connected_account_id="acct_1SalongLugn",
-        ui_mode="hosted",
-        country_code="SE",
-        locale="sv",
-        currency="SEK",
-        amount_total=45000,
-        status=CheckoutStatus.COMPLETE,
-        payment_status=PaymentStatus.PAID,
-        expires_at="2030-01-01T00:00:00Z",
-    )
+    make_checkout(payable, status=CheckoutStatus.COMPLETE, payment_status=PaymentStatus.PAID)
 
     response = create_checkout(InternalReferenceId="booking-paid")
 

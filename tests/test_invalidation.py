@@ -3,7 +3,14 @@
 import pytest
 
 from checkouts.models import Checkout, CheckoutStatus, Payable, PaymentStatus, StripeExpiry
-from tests.conftest import CHECKOUT_URL, checkout_body, make_api_key, make_article, make_company
+from tests.conftest import (
+    CHECKOUT_URL,
+    checkout_body,
+    make_api_key,
+    make_article,
+    make_checkout,
+    make_company,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -133,20 +140,7 @@ def test_the_post_save_hook_supersedes_older_checkouts_of_any_new_checkout(
     first = Checkout.objects.get(stripe_session_id=session_id(create_checkout()))
 
     # Saved without the create service: the hook alone must do the superseding.
-    newer = Checkout.objects.create(
-        stripe_session_id="cs_test_saved_elsewhere",
-        company=first.company,
-        payable=first.payable,
-        connected_account_id=first.connected_account_id,
-        ui_mode=first.ui_mode,
-        country_code="SE",
-        locale="sv",
-        currency="SEK",
-        amount_total=first.amount_total,
-        status=CheckoutStatus.OPEN,
-        payment_status=PaymentStatus.UNPAID,
-        expires_at=first.expires_at,
-    )
+    newer = make_checkout(first.payable, stripe_session_id="cs_test_saved_elsewhere")
 
     first.refresh_from_db()
     assert first.superseded_by == newer

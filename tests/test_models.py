@@ -6,8 +6,8 @@ from django.db import IntegrityError, transaction
 
 from articles.models import Article, Company, StripeCheckoutSettings
 from checkouts.constants import COUNTRY_LOCALES
-from checkouts.models import Checkout, Payable
-from tests.conftest import make_article, make_company
+from checkouts.models import Payable
+from tests.conftest import make_article, make_checkout, make_company
 
 pytestmark = pytest.mark.django_db
 
@@ -49,20 +49,7 @@ def test_a_checkout_is_current_for_at_most_one_payable():
     company = make_company()
     first = Payable.objects.create(company=company, internal_reference_id="a")
     second = Payable.objects.create(company=company, internal_reference_id="b")
-    checkout = Checkout.objects.create(
-        stripe_session_id="cs_test_1",
-        company=company,
-        payable=first,
-        connected_account_id="acct_1",
-        ui_mode="hosted",
-        country_code="SE",
-        locale="sv",
-        currency="SEK",
-        amount_total=100,
-        status="open",
-        payment_status="unpaid",
-        expires_at="2030-01-01T00:00:00Z",
-    )
+    checkout = make_checkout(first)
     Payable.objects.filter(pk=first.pk).update(current_checkout=checkout)
     with pytest.raises(IntegrityError), transaction.atomic():
         Payable.objects.filter(pk=second.pk).update(current_checkout=checkout)
