@@ -9,6 +9,8 @@ COPY articles ./articles
 COPY checkouts ./checkouts
 COPY manage.py ./
 RUN pip install --no-cache-dir .
+# The admin's and the API docs' static files, which WhiteNoise serves under gunicorn.
+RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 
 RUN useradd --system --home /app bokacheckout && chown -R bokacheckout /app
 USER bokacheckout

@@ -13,6 +13,10 @@ from bokacheckout.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# Tests never run collectstatic: WhiteNoise serves the apps' static files through the
+# finders (WHITENOISE_USE_FINDERS), with no STATIC_ROOT to look in and warn about.
+STATIC_ROOT = None
+
 # One test database per run, so that two runs side by side never share one.
 _database = DATABASES["default"]  # noqa: F405
 if _database["ENGINE"] == "django.db.backends.sqlite3":

@@ -5,6 +5,8 @@ from typing import Any
 
 import pycountry
 from django.core.validators import URLValidator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from checkouts.constants import (
@@ -15,7 +17,7 @@ from checkouts.constants import (
     MAX_REDIRECT_URL_LENGTH,
     UI_MODE_ALIASES,
 )
-from checkouts.models import UiMode
+from checkouts.models import CheckoutStatus, PaymentStatus, UiMode, WebhookOutcome
 from checkouts.services import ArticleOrder
 
 
@@ -30,6 +32,7 @@ class CaseInsensitiveSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "string", "pattern": "^[A-Za-z]{2}$", "example": "SE"})
 class CountryCodeField(serializers.CharField):
     """An ISO 3166-1 alpha-2 code in any case, normalised to upper case."""
 
@@ -42,6 +45,7 @@ class CountryCodeField(serializers.CharField):
         return code
 
 
+@extend_schema_field({"type": "string", "enum": list(UI_MODE_ALIASES)})
 class UiModeField(serializers.CharField):
     """BokaMera's hosted/embedded or Stripe's hosted_page/embedded_page, in any case."""
 
@@ -82,36 +86,87 @@ class RedirectUrlField(serializers.URLField):
         return super().to_internal_value(data) or None
 
 
+@extend_schema_serializer(component_name="ArticleToCreate")
 class ArticleToCreateSerializer(CaseInsensitiveSerializer):
     """BokaMera's ``ArticleToCreate``. A missing ``Quantity`` means one."""
 
-    ArticleId = serializers.IntegerField(source="article_id", min_value=1)
-    ArticleTypeId = serializers.IntegerField(source="article_type_id", min_value=1)
+    ArticleId = serializers.IntegerField(
+        source="article_id",
+        min_value=1,
+        help_text="The article's id in the company's catalogue, within its ArticleTypeId. "
+        "Its price always comes from the catalogue.",
+    )
+    ArticleTypeId = serializers.IntegerField(
+        source="article_type_id",
+        min_value=1,
+        help_text="The kind of article: 1 service, 2 rebate code type, 3 gift card, "
+        "4 punch ticket, 5 value card, 6 membership.",
+    )
     Quantity = serializers.IntegerField(
         source="quantity",
         min_value=1,
         max_value=MAX_ARTICLE_QUANTITY,
         default=DEFAULT_ARTICLE_QUANTITY,
+        help_text=f"How many of the article; optional, defaults to {DEFAULT_ARTICLE_QUANTITY}.",
     )
 
     def to_internal_value(self, data: Any) -> ArticleOrder:
         return ArticleOrder(**super().to_internal_value(data))
 
 
+@extend_schema_serializer(component_name="StripeV1CreateCheckout")
 class CreateCheckoutRequestSerializer(CaseInsensitiveSerializer):
-    """BokaMera's ``StripeV1CreateCheckout`` request."""
+    """BokaMera's ``StripeV1CreateCheckout`` request.
 
-    CompanyId = serializers.UUIDField(source="company_id")
-    CountryCode = CountryCodeField(source="country_code")
+    Field names match in any case (``CompanyId``, ``companyId``, ``companyid``); unknown
+    fields are ignored.
+    """
+
+    CompanyId = serializers.UUIDField(
+        source="company_id",
+        help_text="The company id. The X-Api-Key must belong to this company.",
+    )
+    CountryCode = CountryCodeField(
+        source="country_code",
+        help_text="Country code for the checkout: ISO 3166-1 alpha-2, in any case (SE, se). "
+        "It sets the language of Stripe's checkout page.",
+    )
     Articles = ArticleToCreateSerializer(
-        source="articles", many=True, allow_empty=False, max_length=MAX_ARTICLES_PER_CHECKOUT
+        source="articles",
+        many=True,
+        allow_empty=False,
+        max_length=MAX_ARTICLES_PER_CHECKOUT,
+        help_text="Articles (could be services, rebate code types, etc.): "
+        f"1 to {MAX_ARTICLES_PER_CHECKOUT} items, priced from the company's catalogue.",
     )
     InternalReferenceId = serializers.CharField(
-        source="internal_reference_id", max_length=MAX_INTERNAL_REFERENCE_LENGTH
+        source="internal_reference_id",
+        max_length=MAX_INTERNAL_REFERENCE_LENGTH,
+        help_text="An internal reference id (could be a booking, a rebate code, etc.): the "
+        "payable entity. Earlier checkouts of the same reference are invalidated.",
     )
-    ConfirmationUrl = RedirectUrlField(source="confirmation_url")
-    CancelUrl = RedirectUrlField(source="cancel_url")
-    UiMode = UiModeField(source="ui_mode", required=False, default=UiMode.HOSTED)
+    ConfirmationUrl = RedirectUrlField(
+        source="confirmation_url",
+        help_text="Optional, to set your own confirmation URL after payment is completed: an "
+        "absolute http(s) URL on one of the company's allowed hosts. Defaults to the company's "
+        "confirmation URL. Unless it contains {CHECKOUT_SESSION_ID}, "
+        "session_id={CHECKOUT_SESSION_ID} is added to its query.",
+    )
+    CancelUrl = RedirectUrlField(
+        source="cancel_url",
+        help_text="If set, Checkout displays a back button and customers will be directed to "
+        "this URL if they decide to cancel payment and return to your website. This parameter "
+        "is not allowed if UiMode is embedded. Same host rule as ConfirmationUrl; defaults to "
+        "the company's cancel URL.",
+    )
+    UiMode = UiModeField(
+        source="ui_mode",
+        required=False,
+        default=UiMode.HOSTED,
+        help_text="The UI mode of the Session. Defaults to hosted. Accepts BokaMera's names "
+        "(hosted, embedded) and Stripe's (hosted_page, embedded_page), case-insensitively "
+        "(Hosted, EMBEDDED...).",
+    )
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         # Checked here rather than in validate() so that it is reported
@@ -137,48 +192,131 @@ class CreateCheckoutRequestSerializer(CaseInsensitiveSerializer):
 class BlankAsNullCharField(serializers.CharField):
     """Stored blank strings are answered as null, as Stripe answers them."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        # Only used for output, where allow_null just documents that null is answered.
+        super().__init__(allow_null=True, **kwargs)
+
     def to_representation(self, value: Any) -> str | None:
         return value or None
 
 
+@extend_schema_serializer(component_name="StripeCheckoutQueryResponse")
 class CheckoutResponseSerializer(serializers.Serializer):
-    """BokaMera's ``StripeCheckoutQueryResponse``, from a ``CheckoutResult``."""
+    """BokaMera's ``StripeCheckoutQueryResponse``: the checkout session that was created.
 
-    SessionId = serializers.CharField(source="checkout.stripe_session_id")
-    Url = BlankAsNullCharField(source="checkout.url")
-    Status = serializers.CharField(source="checkout.status")
-    ClientSecret = serializers.CharField(source="session.client_secret")
-    CustomerId = BlankAsNullCharField(source="checkout.customer_id")
+    A field is null where Stripe has nothing (yet).
+    """
+
+    # Serializes a ``CheckoutResult``.
+
+    SessionId = serializers.CharField(
+        source="checkout.stripe_session_id", help_text="The checkout session id (cs_...)."
+    )
+    Url = BlankAsNullCharField(
+        source="checkout.url",
+        help_text="The URL of the checkout page to send the customer to (hosted mode); "
+        "null in embedded mode.",
+    )
+    Status = serializers.ChoiceField(
+        source="checkout.status",
+        choices=CheckoutStatus.choices,
+        help_text="The checkout status (Stripe's session status): open when created.",
+    )
+    ClientSecret = serializers.CharField(
+        source="session.client_secret",
+        allow_null=True,
+        help_text="Client secret to be used when initializing Stripe.js embedded checkout "
+        "(embedded mode); null in hosted mode. It is never stored or logged.",
+    )
+    CustomerId = BlankAsNullCharField(
+        source="checkout.customer_id",
+        help_text="(ID of the Customer) The ID of the customer for this Session. For Checkout "
+        "Sessions in subscription mode or Checkout Sessions with customer_creation set as always "
+        "in payment mode, Checkout will create a new customer object based on information "
+        "provided during the payment flow unless an existing customer was provided when the "
+        "Session was created.",
+    )
     # Checkout in payment mode makes its PaymentIntent only when the customer
     # pays, and never exposes that intent's client secret to the server.
-    PaymentIntentClientSecret = serializers.SerializerMethodField(method_name="no_secret")
-    PaymentIntentId = BlankAsNullCharField(source="checkout.payment_intent_id")
-    StripeAccount = serializers.CharField(source="checkout.connected_account_id")
+    PaymentIntentClientSecret = serializers.SerializerMethodField(
+        method_name="no_secret",
+        allow_null=True,
+        help_text="The client secret of the PaymentIntent. Always null here: in payment mode, "
+        "Checkout creates its PaymentIntent only when the customer pays, and its client secret "
+        "is never exposed to the server.",
+    )
+    PaymentIntentId = BlankAsNullCharField(
+        source="checkout.payment_intent_id",
+        help_text="The id of the session's PaymentIntent (pi_...); null until the customer pays.",
+    )
+    StripeAccount = serializers.CharField(
+        source="checkout.connected_account_id",
+        help_text="The company's connected Stripe account (acct_...) that the session belongs "
+        "to; Stripe.js needs it to show an embedded checkout.",
+    )
 
+    @extend_schema_field(OpenApiTypes.STR)
     def no_secret(self, result: Any) -> None:
         return None
 
 
+@extend_schema_serializer(component_name="GetStripeCheckoutV1CheckoutStatus")
 class CheckoutStatusRequestSerializer(CaseInsensitiveSerializer):
-    """BokaMera's ``GetStripeCheckoutV1CheckoutStatus`` request."""
+    """BokaMera's ``GetStripeCheckoutV1CheckoutStatus`` request.
 
-    CompanyId = serializers.UUIDField(source="company_id")
-    SessionId = serializers.CharField(source="session_id", max_length=255)
+    Field names match in any case; unknown fields are ignored.
+    """
+
+    CompanyId = serializers.UUIDField(
+        source="company_id",
+        help_text="The company id. The X-Api-Key must belong to this company.",
+    )
+    SessionId = serializers.CharField(
+        source="session_id",
+        max_length=255,
+        help_text="The checkout session id (cs_...) that creating the checkout answered.",
+    )
 
 
+@extend_schema_serializer(component_name="StripeCheckoutStatusQueryResponse")
 class CheckoutStatusResponseSerializer(serializers.Serializer):
     """The status of one checkout; amounts in minor units of ``Currency``."""
 
-    Status = serializers.CharField(source="status")
-    CustomerEmail = BlankAsNullCharField(source="customer_email")
-    PaymentStatus = serializers.CharField(source="payment_status")
-    InternalReferenceId = serializers.CharField(source="payable.internal_reference_id")
-    AmountTotal = serializers.IntegerField(source="amount_total")
-    Currency = serializers.CharField(source="currency")
+    Status = serializers.ChoiceField(
+        source="status", choices=CheckoutStatus.choices, help_text="The checkout status."
+    )
+    CustomerEmail = BlankAsNullCharField(
+        source="customer_email",
+        help_text="The email the customer gave on Stripe's page; null until known.",
+    )
+    PaymentStatus = serializers.ChoiceField(
+        source="payment_status",
+        choices=PaymentStatus.choices,
+        help_text="Whether the checkout is paid.",
+    )
+    InternalReferenceId = serializers.CharField(
+        source="payable.internal_reference_id",
+        help_text="The internal reference id (booking, rebate code...) the checkout pays for.",
+    )
+    AmountTotal = serializers.IntegerField(
+        source="amount_total",
+        min_value=0,
+        help_text="The total, in minor units of Currency (450.00 SEK is 45000).",
+    )
+    Currency = serializers.CharField(
+        source="currency", help_text="The currency: ISO 4217, as the company's (SEK)."
+    )
 
 
+@extend_schema_serializer(component_name="StripeWebhookReceipt")
 class WebhookReceiptSerializer(serializers.Serializer):
     """What the webhook endpoint answers Stripe (for people reading the delivery log)."""
 
-    EventId = serializers.CharField(source="event_id")
-    Outcome = serializers.CharField(source="outcome")
+    EventId = serializers.CharField(source="event_id", help_text="The Stripe event id (evt_...).")
+    Outcome = serializers.ChoiceField(
+        source="outcome",
+        # A delivery is answered once processed, never while only received.
+        choices=[choice for choice in WebhookOutcome.choices if choice[0] != "received"],
+        help_text="What became of the delivery: processed, duplicate (already processed) or "
+        "ignored (answered 200); failed (answered 503, so that Stripe delivers it again).",
+    )

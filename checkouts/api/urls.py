@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.urlpatterns import format_suffix_patterns
 
+from checkouts.api.schema import OpenApiJsonView, OpenApiYamlView, SwaggerDocsView
 from checkouts.api.views import CheckoutStatusView, CreateCheckoutView, StripeWebhookView
 
 urlpatterns = [
@@ -18,4 +19,9 @@ urlpatterns = [
         allowed=["json", "csv", "xml"],
     ),
     path("payment/stripe/v1/webhook", StripeWebhookView.as_view(), name="stripe-webhook"),
+    # The API's own description, public. The suffix is part of each path (not a
+    # format_suffix_patterns suffix), so each serves one format.
+    path("openapi.json", OpenApiJsonView.as_view(), name="openapi-json"),
+    path("openapi.yaml", OpenApiYamlView.as_view(), name="openapi-yaml"),
+    path("docs/", SwaggerDocsView.as_view(), name="api-docs"),
 ]
