@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The README's two commands, needing nothing but Python 3.11+.
 
-    python3 dev.py run    # the service on SQLite, the Stripe emulator and demo data
+    python3 dev.py run    # the service on SQLite, the Stripe emulator, demo data and pages
     python3 dev.py test   # the whole test suite (extra arguments go to pytest)
 
 Both first make ``.venv`` and install the project into it when
@@ -61,6 +61,7 @@ def run() -> int:
         "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", secrets.token_urlsafe(50)),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "sk_test_emulator"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_emulator_demo"),
+        "DJANGO_DEMO_PAGES": os.environ.get("DJANGO_DEMO_PAGES", "1"),
     }
     use_emulator = "STRIPE_SECRET_KEY" not in os.environ or "STRIPE_API_BASE" in os.environ
     if use_emulator:
@@ -68,10 +69,21 @@ def run() -> int:
 
     manage("migrate", "--noinput", env=env, stdout=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{SERVICE_PORT}"
+    # A new password for the demo staff login on every run, printed below.
+    staff_password = secrets.token_urlsafe(12)
     seeded = manage(
-        "seed_demo", "--json", "--base-url", base_url, env=env, capture_output=True, text=True
+        "seed_demo",
+        "--json",
+        "--base-url",
+        base_url,
+        # One argument with "=": a password may start with "-".
+        f"--staff-password={staff_password}",
+        env=env,
+        capture_output=True,
+        text=True,
     )
     demo = json.loads(seeded.stdout)
+    demo["StaffPassword"] = staff_password
 
     processes = []
     if use_emulator:
@@ -119,12 +131,19 @@ def print_welcome(demo: dict, base_url: str, env: dict[str, str]) -> None:
         "UiMode": "hosted",
     }
     stripe = env.get("STRIPE_API_BASE") or "real Stripe"
+    embedded_note = ""
+    if not env.get("STRIPE_API_BASE") and not env.get("STRIPE_PUBLISHABLE_KEY"):
+        embedded_note = "\n  (Set STRIPE_PUBLISHABLE_KEY for the demo page's embedded mode.)"
     print(
         f"""
 bokacheckout is starting at {base_url} (Stripe: {stripe})
 
   Demo company: {demo["CompanyId"]}
   API key (shown once): {demo["ApiKey"]}
+
+  Demo page: {base_url}/demo/#key={demo["ApiKey"]}{embedded_note}
+  Admin:     {base_url}/admin/  (user {demo["StaffUsername"]}, password {demo["StaffPassword"]})
+  API docs:  {base_url}/docs/
 
 Try the seed's request:
 

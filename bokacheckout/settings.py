@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "articles",
     "checkouts",
+    "bokacheckout.demo",
 ]
 
 MIDDLEWARE = [
@@ -160,12 +161,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
+# --- Demo pages --------------------------------------------------------------
+
+# /demo/ plays a booking widget against the real API (dev.py run turns it on).
+DEMO_PAGES_ENABLED = _env_bool("DJANGO_DEMO_PAGES")
+
 # --- Stripe ----------------------------------------------------------------
 
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 # Points the SDK at a local Stripe stand-in (the project's emulator, stripe-mock).
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# For Stripe.js on the demo pages (pk_...); unused with STRIPE_API_BASE (the emulator).
+STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
 STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
 # First wait after a 429 in expire_checkouts; doubled on each retry.

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("demo/", include("bokacheckout.demo.urls")),
     path("", include("checkouts.api.urls")),
 ]
 

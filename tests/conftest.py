@@ -127,3 +127,14 @@ def create_checkout(api, company, stripe_emulator):
         return api.post(CHECKOUT_URL, checkout_body(company, **overrides), format="json")
 
     return post
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here, not in tests/browser/conftest.py: pytest reads options only from conftests it
+    # loads at startup.
+    parser.addoption(
+        "--screenshots",
+        metavar="DIR",
+        default=None,
+        help="Browser tests save a screenshot of every step (and of failures) under DIR.",
+    )
