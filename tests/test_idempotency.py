@@ -35,6 +35,8 @@ def test_same_key_and_body_returns_the_first_response_without_a_second_session(
 
     assert again.status_code == 200
     assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
     assert len(stripe_emulator.requests_to("POST", CREATE)) == 1
     assert Checkout.objects.count() == 1
 

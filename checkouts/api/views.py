@@ -69,7 +69,9 @@ class CreateCheckoutView(APIView):
         result = services.create_checkout(
             company=company, idempotency_key=idempotency_key_of(request), **fields
         )
-        return Response(CheckoutResponseSerializer(result).data)
+        # As Stripe marks a replay, so a client can tell it got the first answer again.
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+        return Response(CheckoutResponseSerializer(result).data, headers=headers)
 
 
 class CheckoutStatusView(APIView):
