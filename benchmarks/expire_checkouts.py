@@ -101,22 +101,9 @@ def make_pending_checkouts(emulator, count: int, concurrency: int) -> None:
     )
     payable = Payable.objects.create(company=company, internal_reference_id=f"bench-{count}")
     now = timezone.now()
-    current = Checkout.objects.create(
-        stripe_session_id=f"cs_test_current_{count}",
-        company=company,
-        payable=payable,
-        connected_account_id=account,
-        ui_mode="hosted",
-        country_code="SE",
-        locale="sv",
-        currency="SEK",
-        amount_total=45000,
-        status="open",
-        payment_status="unpaid",
-        expires_at=now + timedelta(hours=1),
-    )
-    Checkout.objects.bulk_create(
-        Checkout(
+
+    def open_checkout(session_id: str, **fields) -> Checkout:
+        return Checkout(
             stripe_session_id=session_id,
             company=company,
             payable=payable,
@@ -129,6 +116,14 @@ def make_pending_checkouts(emulator, count: int, concurrency: int) -> None:
             status="open",
             payment_status="unpaid",
             expires_at=now + timedelta(hours=1),
+            **fields,
+        )
+
+    current = open_checkout(f"cs_test_current_{count}")
+    current.save()
+    Checkout.objects.bulk_create(
+        open_checkout(
+            session_id,
             superseded_by=current,
             superseded_at=now,
             stripe_expiry=StripeExpiry.PENDING,

@@ -54,6 +54,15 @@ def line_item(**price_data: Any) -> dict[str, Any]:
     }
 
 
+SHOP = "acct_1Shop"
+
+
+def create_hosted(client: stripe.StripeClient, account: str | None = SHOP, **params: Any):
+    """A hosted session on ``account`` (None: the platform), with ``hosted_params``."""
+    options = {"stripe_account": account} if account else None
+    return client.v1.checkout.sessions.create(params=hosted_params(**params), options=options)
+
+
 def hosted_params(**overrides: Any) -> dict[str, Any]:
     return {
         "mode": "payment",

@@ -9,20 +9,19 @@ import requests
 import stripe
 
 from checkouts.emulator.lifecycle import SessionStateError
-from tests.test_stripe_emulator import embedded_params, hosted_params, make_client
-
-SHOP = "acct_1Shop"
-NOW = 1_800_000_000
+from tests.test_stripe_emulator import (
+    NOW,
+    SHOP,
+    create_hosted,
+    embedded_params,
+    hosted_params,
+    make_client,
+)
 
 
 @pytest.fixture
 def client(stripe_emulator) -> stripe.StripeClient:
     return make_client(stripe_emulator)
-
-
-def create(client: stripe.StripeClient, account: str | None = SHOP, **params):
-    options = {"stripe_account": account} if account else None
-    return client.v1.checkout.sessions.create(params=hosted_params(**params), options=options)
 
 
 def control(emulator, path: str, json=None) -> requests.Response:
@@ -37,7 +36,7 @@ def event_types(emulator) -> list[str]:
 
 
 def test_completing_in_python_fills_the_payment_and_emits_completed(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
 
     completed = stripe_emulator.complete_session(session.id, customer_email="anna@example.se")
 
@@ -55,7 +54,7 @@ def test_completing_in_python_fills_the_payment_and_emits_completed(stripe_emula
 
 
 def test_the_sdk_sees_the_completed_session(stripe_emulator, client):
-    session = create(client, customer_email="kund@example.se")
+    session = create_hosted(client, customer_email="kund@example.se")
 
     stripe_emulator.complete_session(session.id)
 
@@ -66,7 +65,7 @@ def test_the_sdk_sees_the_completed_session(stripe_emulator, client):
 
 
 def test_completing_over_http_takes_payment_status_and_email(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
 
     response = control(
         stripe_emulator,
@@ -83,7 +82,7 @@ def test_completing_over_http_takes_payment_status_and_email(stripe_emulator, cl
 
 
 def test_completing_over_http_without_a_body_pays(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
 
     response = requests.post(
         f"{stripe_emulator.url}/_emulator/sessions/{session.id}/complete", timeout=5
@@ -94,7 +93,7 @@ def test_completing_over_http_without_a_body_pays(stripe_emulator, client):
 
 
 def test_only_open_sessions_can_be_completed(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
     stripe_emulator.complete_session(session.id)
 
     with pytest.raises(SessionStateError, match="only open sessions"):
@@ -107,7 +106,7 @@ def test_only_open_sessions_can_be_completed(stripe_emulator, client):
 
 
 def test_an_expired_session_cannot_be_completed(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
     client.v1.checkout.sessions.expire(session.id, options={"stripe_account": SHOP})
 
     response = control(stripe_emulator, f"/sessions/{session.id}/complete")
@@ -126,7 +125,7 @@ def test_completing_an_unknown_session_is_a_404(stripe_emulator):
 
 
 def test_completing_with_an_unknown_payment_status_is_a_400(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
 
     response = control(
         stripe_emulator, f"/sessions/{session.id}/complete", {"payment_status": "maybe"}
@@ -145,7 +144,7 @@ def test_a_session_naming_a_customer_keeps_it(stripe_emulator, client):
 
 
 def test_cancelling_is_only_navigation_the_session_stays_open(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
 
     returned = stripe_emulator.cancel_session(session.id)
     response = control(stripe_emulator, f"/sessions/{session.id}/cancel")
@@ -160,7 +159,7 @@ def test_cancelling_is_only_navigation_the_session_stays_open(stripe_emulator, c
 
 
 def test_a_delayed_payment_that_succeeds_makes_the_session_paid(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
     stripe_emulator.complete_session(session.id, payment_status="unpaid")
 
     settled = stripe_emulator.settle_async_payment(session.id, succeeded=True)
@@ -174,7 +173,7 @@ def test_a_delayed_payment_that_succeeds_makes_the_session_paid(stripe_emulator,
 
 
 def test_a_delayed_payment_that_fails_leaves_it_unpaid_and_is_final(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
     stripe_emulator.complete_session(session.id, payment_status="unpaid")
 
     response = control(
@@ -189,8 +188,8 @@ def test_a_delayed_payment_that_fails_leaves_it_unpaid_and_is_final(stripe_emula
 
 
 def test_only_a_complete_unpaid_session_can_be_settled(stripe_emulator, client):
-    open_session = create(client)
-    paid = create(client)
+    open_session = create_hosted(client)
+    paid = create_hosted(client)
     stripe_emulator.complete_session(paid.id)
 
     for session_id in (open_session.id, paid.id):
@@ -201,7 +200,7 @@ def test_only_a_complete_unpaid_session_can_be_settled(stripe_emulator, client):
 
 
 def test_async_payment_needs_a_boolean(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
     stripe_emulator.complete_session(session.id, payment_status="unpaid")
 
     response = control(
@@ -216,7 +215,7 @@ def test_async_payment_needs_a_boolean(stripe_emulator, client):
 
 
 def test_expiring_through_the_api_emits_expired_naming_the_request(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
 
     client.v1.checkout.sessions.expire(
         session.id, options={"stripe_account": SHOP, "idempotency_key": "expire-1"}
@@ -232,7 +231,7 @@ def test_expiring_through_the_api_emits_expired_naming_the_request(stripe_emulat
 
 
 def test_an_idempotent_replay_of_expire_emits_no_second_event(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
     options = {"stripe_account": SHOP, "idempotency_key": "expire-1"}
 
     client.v1.checkout.sessions.expire(session.id, options=options)
@@ -243,7 +242,7 @@ def test_an_idempotent_replay_of_expire_emits_no_second_event(stripe_emulator, c
 
 def test_a_session_expires_by_itself_when_the_clock_reaches_expires_at(stripe_emulator, client):
     stripe_emulator.set_time(NOW)
-    session = create(client, expires_at=NOW + 3600)
+    session = create_hosted(client, expires_at=NOW + 3600)
 
     stripe_emulator.set_time(NOW + 3599)
     assert stripe_emulator.session(session.id)["status"] == "open"
@@ -259,9 +258,9 @@ def test_a_session_expires_by_itself_when_the_clock_reaches_expires_at(stripe_em
 
 def test_due_sessions_expire_in_expires_at_order(stripe_emulator, client):
     stripe_emulator.set_time(NOW)
-    later = create(client, expires_at=NOW + 7200)
-    sooner = create(client, expires_at=NOW + 3600)
-    paid = create(client, expires_at=NOW + 1800)
+    later = create_hosted(client, expires_at=NOW + 7200)
+    sooner = create_hosted(client, expires_at=NOW + 3600)
+    paid = create_hosted(client, expires_at=NOW + 1800)
     stripe_emulator.complete_session(paid.id)
 
     stripe_emulator.set_time(NOW + 86_400)
@@ -272,7 +271,7 @@ def test_due_sessions_expire_in_expires_at_order(stripe_emulator, client):
 
 
 def test_expire_due_sessions_over_http_expires_nothing_that_is_not_due(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
 
     response = control(stripe_emulator, "/expire_due")
 
@@ -285,7 +284,7 @@ def test_the_background_checker_expires_sessions_on_a_running_clock(stripe_emula
     # Created "30 minutes ago" so it falls due one second from now, by the real clock.
     start = int(time.time()) - 1799
     stripe_emulator.set_time(start)
-    session = create(client, expires_at=start + 1800)
+    session = create_hosted(client, expires_at=start + 1800)
     stripe_emulator.set_time(None)
 
     event = stripe_emulator.wait_for_event("checkout.session.expired", session.id, timeout=5)
@@ -313,7 +312,7 @@ def test_embedded_sessions_complete_and_expire_the_same_way(stripe_emulator, cli
 
 
 def test_events_can_be_retrieved_with_the_sdk_on_their_account(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
     stripe_emulator.complete_session(session.id)
     (event,) = stripe_emulator.events
 
@@ -328,7 +327,11 @@ def test_events_can_be_retrieved_with_the_sdk_on_their_account(stripe_emulator, 
 
 
 def test_events_list_newest_first_filtered_by_type(stripe_emulator, client):
-    first, second, other = create(client), create(client), create(client, account="acct_1Other")
+    first, second, other = (
+        create_hosted(client),
+        create_hosted(client),
+        create_hosted(client, account="acct_1Other"),
+    )
     stripe_emulator.complete_session(first.id)
     client.v1.checkout.sessions.expire(second.id, options={"stripe_account": SHOP})
     stripe_emulator.complete_session(other.id)
@@ -350,7 +353,7 @@ def test_events_list_newest_first_filtered_by_type(stripe_emulator, client):
 
 
 def test_events_list_pages_with_limit_and_starting_after(stripe_emulator, client):
-    sessions = [create(client) for _ in range(3)]
+    sessions = [create_hosted(client) for _ in range(3)]
     for session in sessions:
         stripe_emulator.complete_session(session.id)
     options = {"stripe_account": SHOP}

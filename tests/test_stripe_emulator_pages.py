@@ -11,20 +11,20 @@ import requests
 import stripe
 
 from checkouts.emulator.money import format_amount
-from tests.test_stripe_emulator import embedded_params, hosted_params, line_item, make_client
-
-SHOP = "acct_1Shop"
-NOW = 1_800_000_000
+from tests.test_stripe_emulator import (
+    NOW,
+    SHOP,
+    create_hosted,
+    embedded_params,
+    hosted_params,
+    line_item,
+    make_client,
+)
 
 
 @pytest.fixture
 def client(stripe_emulator) -> stripe.StripeClient:
     return make_client(stripe_emulator)
-
-
-def create(client: stripe.StripeClient, account: str | None = SHOP, **params):
-    options = {"stripe_account": account} if account else None
-    return client.v1.checkout.sessions.create(params=hosted_params(**params), options=options)
 
 
 def create_embedded(client: stripe.StripeClient, account: str | None = SHOP, **params):
@@ -81,7 +81,7 @@ def post(url: str, data: dict[str, str] | None = None, **headers: str) -> reques
 
 
 def test_payment_page_shows_merchant_items_and_total(stripe_emulator, client):
-    session = create(
+    session = create_hosted(
         client,
         line_items=[
             line_item(unit_amount=25000, product_data={"name": "Haircut"}),
@@ -109,7 +109,7 @@ def test_payment_page_shows_merchant_items_and_total(stripe_emulator, client):
 
 
 def test_zero_decimal_currencies_have_no_decimals(stripe_emulator, client):
-    session = create(
+    session = create_hosted(
         client, line_items=[{**line_item(currency="jpy", unit_amount=1500), "quantity": 2}]
     )
 
@@ -135,7 +135,7 @@ def test_amounts_are_formatted_by_the_currencys_decimals(amount, currency, shown
 
 
 def test_a_prefilled_customer_email_is_shown_read_only(stripe_emulator, client):
-    session = create(client, customer_email="kund@example.se")
+    session = create_hosted(client, customer_email="kund@example.se")
 
     _, elements = page(session.url)
 
@@ -144,7 +144,7 @@ def test_a_prefilled_customer_email_is_shown_read_only(stripe_emulator, client):
 
 
 def test_pay_completes_and_redirects_to_success_url_with_the_id(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
 
     response = post(f"{stripe_emulator.url}/c/pay/{session.id}/pay", {"email": "anna@example.se"})
 
@@ -157,7 +157,7 @@ def test_pay_completes_and_redirects_to_success_url_with_the_id(stripe_emulator,
 
 
 def test_pay_with_a_delayed_method_completes_unpaid(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
 
     response = post(
         f"{stripe_emulator.url}/c/pay/{session.id}/pay",
@@ -169,7 +169,7 @@ def test_pay_with_a_delayed_method_completes_unpaid(stripe_emulator, client):
 
 
 def test_pay_without_a_valid_email_shows_an_error_and_leaves_it_open(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
 
     response = post(f"{stripe_emulator.url}/c/pay/{session.id}/pay", {"email": "nope"})
 
@@ -179,7 +179,7 @@ def test_pay_without_a_valid_email_shows_an_error_and_leaves_it_open(stripe_emul
 
 
 def test_cancel_redirects_to_cancel_url_and_the_session_stays_open(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
     _, elements = page(session.url)
 
     response = requests.get(
@@ -207,7 +207,7 @@ def test_cancel_without_cancel_url_says_the_payment_was_cancelled(stripe_emulato
 
 def test_an_expired_session_page_says_so_and_cannot_be_paid(stripe_emulator, client):
     stripe_emulator.set_time(NOW)
-    session = create(client, expires_at=NOW + 1800)
+    session = create_hosted(client, expires_at=NOW + 1800)
     stripe_emulator.set_time(NOW + 1800)
 
     response, elements = page(session.url)
@@ -223,7 +223,7 @@ def test_an_expired_session_page_says_so_and_cannot_be_paid(stripe_emulator, cli
 
 
 def test_a_paid_session_page_says_it_was_already_paid(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
     stripe_emulator.complete_session(session.id)
 
     _, elements = page(f"{stripe_emulator.url}/c/pay/{session.id}")
@@ -240,7 +240,7 @@ def test_an_unknown_session_page_is_a_404(stripe_emulator):
 
 
 def test_page_requests_are_not_recorded_as_api_requests(stripe_emulator, client):
-    session = create(client)
+    session = create_hosted(client)
 
     page(session.url)
 
