@@ -87,7 +87,7 @@ def run() -> int:
 
     processes = []
     if use_emulator:
-        emulator = [str(VENV_PYTHON), "manage.py", "stripe_emulator", "--port", str(EMULATOR_PORT)]
+        emulator = [str(VENV_PYTHON), "-m", "stripe_emulator", "--port", str(EMULATOR_PORT)]
         webhook = [
             "--webhook-url",
             f"{base_url}/payment/stripe/v1/webhook",

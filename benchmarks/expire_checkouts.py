@@ -40,11 +40,11 @@ def configure_django(workdir: str) -> None:
 
 
 class EmulatorProcess:
-    """``manage.py stripe_emulator`` on a free port, in a child process."""
+    """``python -m stripe_emulator`` on a free port, in a child process."""
 
     def __enter__(self) -> "EmulatorProcess":
         self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "stripe_emulator", "--port", "0"],
+            [sys.executable, "-m", "stripe_emulator", "--port", "0"],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from articles.models import Article, ArticleType, Company, StripeCheckoutSettings
 from checkouts.models import Checkout, CheckoutStatus, CompanyApiKey, Payable, PaymentStatus
 
-pytest_plugins = ["tests.fixtures_emulator"]
+pytest_plugins = ["tests.support.emulator"]
 
 CHECKOUT_URL = "/payment/stripe/v1/checkout"
 

@@ -38,7 +38,7 @@ def test_the_service_migrates_then_runs_under_gunicorn(compose):
 def test_the_service_talks_to_the_emulator(compose):
     web, emulator = compose["services"]["web"], compose["services"]["emulator"]
 
-    assert "stripe_emulator" in emulator["command"]
+    assert emulator["command"][:3] == ["python", "-m", "stripe_emulator"]
     assert "--port=12111" in emulator["command"]
     assert web["environment"]["STRIPE_API_BASE"].endswith("http://emulator:12111}")
     assert "emulator" in web["depends_on"]
@@ -52,9 +52,38 @@ def test_the_emulator_sends_signed_webhooks_to_the_service(compose):
     assert secret.removeprefix("--webhook-secret=") == web["environment"]["STRIPE_WEBHOOK_SECRET"]
 
 
-def test_the_images_build_from_the_project_dockerfile(compose):
-    assert (ROOT / "Dockerfile").is_file()
-    assert compose["services"]["web"]["build"] == compose["services"]["emulator"]["build"] == "."
+def test_the_service_and_the_emulator_build_from_their_own_dockerfile_stages(compose):
+    web, emulator = compose["services"]["web"], compose["services"]["emulator"]
+
+    assert web["build"] == {"context": ".", "target": "service"}
+    assert emulator["build"] == {"context": ".", "target": "emulator"}
+
+
+def dockerfile_stages() -> dict[str, list[str]]:
+    """Each ``FROM ... AS name`` stage of the Dockerfile, with its instructions."""
+    stages: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in (ROOT / "Dockerfile").read_text().splitlines():
+        if line.startswith("FROM "):
+            current = stages.setdefault(line.split(" AS ")[-1].strip(), [])
+        elif line.strip() and not line.startswith("#"):
+            current.append(line)
+    return stages
+
+
+def test_the_service_image_copies_no_emulator_code():
+    service = dockerfile_stages()["service"]
+
+    assert any(line.startswith("COPY checkouts") for line in service)
+    assert not [line for line in service if "stripe_emulator" in line]
+
+
+def test_the_emulator_image_copies_no_product_code():
+    emulator = dockerfile_stages()["emulator"]
+
+    copied = [line.split()[1] for line in emulator if line.startswith("COPY ")]
+    assert copied
+    assert all(source.startswith("stripe_emulator") for source in copied)
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="needs Debian's docker-compose")

@@ -24,9 +24,9 @@ from openapi_core.testing import MockRequest, MockResponse
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from articles.models import Company, StripeCheckoutSettings
-from checkouts.emulator import StripeEmulator
-from checkouts.emulator.webhooks import encode_event, sign_payload
 from checkouts.models import ClientIdempotencyKey
+from stripe_emulator import StripeEmulator
+from stripe_emulator.webhooks import encode_event, sign_payload
 from tests.conftest import CHECKOUT_URL, checkout_body, make_api_key, make_company
 
 STATUS_URL = "/payment/stripe/v1/checkout/status"

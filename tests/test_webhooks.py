@@ -8,7 +8,6 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 
-from checkouts.emulator.webhooks import encode_event, sign_payload
 from checkouts.lifecycle import record_session_state
 from checkouts.models import (
     Checkout,
@@ -20,6 +19,7 @@ from checkouts.models import (
     WebhookOutcome,
 )
 from checkouts.stripe_gateway import retrieve_checkout_session
+from stripe_emulator.webhooks import encode_event, sign_payload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -25,7 +25,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from checkouts.emulator import StripeEmulator
+from stripe_emulator import StripeEmulator
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 INSTALL_CHROMIUM = "sudo apt-get install chromium chromium-driver"

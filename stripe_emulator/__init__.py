@@ -1,6 +1,6 @@
 """A Stripe API emulator (Checkout Sessions) for tests and local development.
 
-from checkouts.emulator import StripeEmulator
+from stripe_emulator import StripeEmulator
 
 with StripeEmulator() as emulator:
     client = stripe.StripeClient("sk_test_x", base_addresses={"api": emulator.url})

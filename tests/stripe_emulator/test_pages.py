@@ -10,21 +10,15 @@ import pytest
 import requests
 import stripe
 
-from checkouts.emulator.money import format_amount
-from tests.test_stripe_emulator import (
+from stripe_emulator.money import format_amount
+from tests.support.stripe_sdk import (
     NOW,
     SHOP,
     create_hosted,
     embedded_params,
     hosted_params,
     line_item,
-    make_client,
 )
-
-
-@pytest.fixture
-def client(stripe_emulator) -> stripe.StripeClient:
-    return make_client(stripe_emulator)
 
 
 def create_embedded(client: stripe.StripeClient, account: str | None = SHOP, **params):

@@ -8,20 +8,14 @@ import pytest
 import requests
 import stripe
 
-from checkouts.emulator.lifecycle import SessionStateError
-from tests.test_stripe_emulator import (
+from stripe_emulator.lifecycle import SessionStateError
+from tests.support.stripe_sdk import (
     NOW,
     SHOP,
     create_hosted,
     embedded_params,
     hosted_params,
-    make_client,
 )
-
-
-@pytest.fixture
-def client(stripe_emulator) -> stripe.StripeClient:
-    return make_client(stripe_emulator)
 
 
 def control(emulator, path: str, json=None) -> requests.Response:

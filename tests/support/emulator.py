@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from checkouts.emulator import StripeEmulator
+from stripe_emulator import StripeEmulator
 
 EMULATOR_SECRET_KEY = "sk_test_emulator"
 WEBHOOK_SECRET = "whsec_emulator_test_secret"

@@ -9,87 +9,27 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 import stripe
 
-from checkouts.emulator import StripeEmulator
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-STRIPE_FIXTURES = REPO_ROOT.parent / "shared" / "stripe" / "fixtures3.json"
-SESSIONS = "/v1/checkout/sessions"
-NOW = 1_800_000_000
-
-
-class _ImmediateRetryClient(stripe.RequestsClient):
-    """The SDK's own HTTP client, minus its >= 0.5 s retry backoff (not under test here)."""
-
-    def _sleep_time_seconds(self, num_retries: int) -> float:
-        return 0.0
-
-
-def make_client(
-    emulator: StripeEmulator, *, retries: int = 0, timeout: float = 5.0, key: str | None = None
-) -> stripe.StripeClient:
-    return stripe.StripeClient(
-        key or "sk_test_emulator",
-        base_addresses={"api": emulator.url},
-        max_network_retries=retries,
-        http_client=_ImmediateRetryClient(timeout=timeout),
-    )
-
-
-def line_item(**price_data: Any) -> dict[str, Any]:
-    return {
-        "quantity": 1,
-        "price_data": {
-            "currency": "sek",
-            "unit_amount": 10000,
-            "product_data": {"name": "Haircut"},
-            **price_data,
-        },
-    }
-
-
-SHOP = "acct_1Shop"
-
-
-def create_hosted(client: stripe.StripeClient, account: str | None = SHOP, **params: Any):
-    """A hosted session on ``account`` (None: the platform), with ``hosted_params``."""
-    options = {"stripe_account": account} if account else None
-    return client.v1.checkout.sessions.create(params=hosted_params(**params), options=options)
-
-
-def hosted_params(**overrides: Any) -> dict[str, Any]:
-    return {
-        "mode": "payment",
-        "line_items": [line_item()],
-        "success_url": "https://shop.example/success?session_id={CHECKOUT_SESSION_ID}",
-        "cancel_url": "https://shop.example/cancel",
-        **overrides,
-    }
-
-
-def embedded_params(**overrides: Any) -> dict[str, Any]:
-    return {
-        "mode": "payment",
-        "ui_mode": "embedded_page",
-        "line_items": [line_item()],
-        "return_url": "https://shop.example/return?session_id={CHECKOUT_SESSION_ID}",
-        **overrides,
-    }
+from stripe_emulator import StripeEmulator
+from tests.support.stripe_sdk import (
+    NOW,
+    REPO_ROOT,
+    SESSIONS,
+    STRIPE_FIXTURES,
+    embedded_params,
+    hosted_params,
+    line_item,
+    make_client,
+)
 
 
 def without(params: dict[str, Any], *names: str) -> dict[str, Any]:
     return {key: value for key, value in params.items() if key not in names}
-
-
-@pytest.fixture
-def client(stripe_emulator: StripeEmulator) -> stripe.StripeClient:
-    return make_client(stripe_emulator)
 
 
 def create_error(
@@ -947,12 +887,12 @@ def test_recorded_requests_can_be_read_and_reset_over_http(stripe_emulator, clie
     assert stripe_emulator.store.all_sessions() == []
 
 
-# --- management command --------------------------------------------------------------------
+# --- python -m stripe_emulator -------------------------------------------------------------
 
 
-def test_management_command_serves_until_interrupted():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "manage.py", "stripe_emulator", "--port", "0"]
+def test_the_module_serves_until_interrupted():
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "stripe_emulator", "--port", "0"]
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True)
     try:
         banner = process.stdout.readline()
