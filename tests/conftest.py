@@ -1,96 +1,17 @@
-"""Fixtures that build the world: a company with Stripe settings, articles, an API key."""
+"""Fixtures that build the world: a company with Stripe settings, articles, an API key.
 
-import uuid
-from datetime import timedelta
+Plain helpers live in ``tests/support/``: row factories, request bodies and paths,
+the emulator's fixtures and the SDK's test client.
+"""
 
 import pytest
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from articles.models import Article, ArticleType, Company, StripeCheckoutSettings
-from checkouts.models import Checkout, CheckoutStatus, CompanyApiKey, Payable, PaymentStatus
+from articles.models import ArticleType, Company
+from tests.support.api import CHECKOUT_URL, checkout_body
+from tests.support.factories import make_api_key, make_article, make_company
 
 pytest_plugins = ["tests.support.emulator"]
-
-CHECKOUT_URL = "/payment/stripe/v1/checkout"
-
-
-def make_company(
-    *,
-    name: str = "Salong Lugn",
-    currency: str = "SEK",
-    account: str = "acct_1SalongLugn",
-    enabled: bool = True,
-    lifetime_minutes: int = 60,
-) -> Company:
-    company = Company.objects.create(name=name, currency=currency)
-    StripeCheckoutSettings.objects.create(
-        company=company,
-        enabled=enabled,
-        connected_account_id=account,
-        default_confirmation_url="https://booking.example.com/confirmed",
-        default_cancel_url="https://booking.example.com/cancelled",
-        allowed_redirect_hosts="app.example.com\n*.salong.example",
-        checkout_lifetime_minutes=lifetime_minutes,
-    )
-    return company
-
-
-def make_article(
-    company: Company,
-    *,
-    article_type: int = ArticleType.SERVICE,
-    article_id: int = 1,
-    name: str = "Haircut",
-    unit_amount: int = 45000,
-    vat_rate: str = "25.00",
-    active: bool = True,
-) -> Article:
-    return Article.objects.create(
-        company=company,
-        article_type=article_type,
-        article_id=article_id,
-        name=name,
-        unit_amount=unit_amount,
-        vat_rate=vat_rate,
-        active=active,
-    )
-
-
-def make_checkout(payable: Payable, **overrides) -> Checkout:
-    """A stored checkout as if created earlier, without Stripe (for states the API can't make)."""
-    values = {
-        "stripe_session_id": f"cs_test_{uuid.uuid4().hex}",
-        "company": payable.company,
-        "payable": payable,
-        "connected_account_id": "acct_1SalongLugn",
-        "ui_mode": "hosted",
-        "country_code": "SE",
-        "locale": "sv",
-        "currency": payable.company.currency,
-        "amount_total": 45000,
-        "status": CheckoutStatus.OPEN,
-        "payment_status": PaymentStatus.UNPAID,
-        "expires_at": timezone.now() + timedelta(hours=1),
-    }
-    return Checkout.objects.create(**{**values, **overrides})
-
-
-def make_api_key(company: Company) -> str:
-    _, key = CompanyApiKey.objects.create_key(company=company, name="test")
-    return key
-
-
-def checkout_body(company: Company, **overrides) -> dict:
-    body = {
-        "CompanyId": str(company.id),
-        "CountryCode": "SE",
-        "Articles": [{"ArticleId": 1, "ArticleTypeId": ArticleType.SERVICE, "Quantity": 1}],
-        "InternalReferenceId": "booking-1001",
-    }
-    body.update(overrides)
-    return {key: value for key, value in body.items() if value is not None}
-
 
 @pytest.fixture
 def company(db) -> Company:
