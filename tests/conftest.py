@@ -13,6 +13,7 @@ from tests.support.factories import make_api_key, make_article, make_company
 
 pytest_plugins = ["tests.support.emulator"]
 
+
 @pytest.fixture
 def company(db) -> Company:
     company = make_company()

@@ -8,7 +8,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from checkouts.models import CompanyApiKey
-from tests.conftest import CHECKOUT_URL, checkout_body, make_api_key, make_article, make_company
+from tests.support.api import CHECKOUT_URL, checkout_body
+from tests.support.factories import make_api_key, make_article, make_company
 
 pytestmark = pytest.mark.django_db
 

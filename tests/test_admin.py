@@ -25,7 +25,7 @@ from checkouts.models import (
     WebhookDelivery,
     WebhookOutcome,
 )
-from tests.conftest import make_company
+from tests.support.factories import make_company
 
 CHECKOUTS = "/admin/checkouts/checkout/"
 PAYABLES = "/admin/checkouts/payable/"

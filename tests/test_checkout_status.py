@@ -4,7 +4,7 @@ import pytest
 from defusedxml.ElementTree import fromstring as parse_xml
 
 from checkouts.models import Checkout, CheckoutStatus, PaymentStatus
-from tests.conftest import make_api_key, make_article, make_company
+from tests.support.factories import make_api_key, make_article, make_company
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

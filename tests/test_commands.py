@@ -10,8 +10,7 @@ from rest_framework.test import APIClient
 from articles.demo import DEMO_COMPANY_ID
 from articles.models import Article, Company
 from checkouts.models import CompanyApiKey
-from tests.conftest import CHECKOUT_URL
-from tests.test_create_checkout import SEED_RESPONSE_FIELDS
+from tests.support.api import CHECKOUT_URL, SEED_RESPONSE_FIELDS
 
 pytestmark = pytest.mark.django_db
 

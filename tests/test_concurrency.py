@@ -7,7 +7,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from checkouts.models import Checkout, CheckoutStatus, Payable
-from tests.conftest import CHECKOUT_URL, checkout_body
+from tests.support.api import CHECKOUT_URL, checkout_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

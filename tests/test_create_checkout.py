@@ -9,18 +9,8 @@ from rest_framework.test import APIClient
 
 from articles.models import ArticleType
 from checkouts.models import Checkout, CheckoutStatus, Payable, PaymentStatus, UiMode
-from tests.conftest import CHECKOUT_URL, checkout_body, make_api_key, make_article, make_company
-
-SEED_RESPONSE_FIELDS = [
-    "SessionId",
-    "Url",
-    "Status",
-    "ClientSecret",
-    "CustomerId",
-    "PaymentIntentClientSecret",
-    "PaymentIntentId",
-    "StripeAccount",
-]
+from tests.support.api import CHECKOUT_URL, SEED_RESPONSE_FIELDS, checkout_body
+from tests.support.factories import make_api_key, make_article, make_company
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -6,13 +6,8 @@ import pytest
 
 from articles.models import ArticleType
 from checkouts.models import Checkout, CheckoutStatus, Payable, PaymentStatus
-from tests.conftest import (
-    CHECKOUT_URL,
-    checkout_body,
-    make_article,
-    make_checkout,
-    make_company,
-)
+from tests.support.api import CHECKOUT_URL, checkout_body
+from tests.support.factories import make_article, make_checkout, make_company
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 
 from articles.demo import DEMO_COMPANY_ID, DEMO_STAFF_USERNAME, seed_demo_company
 from articles.models import Article
-from tests.conftest import make_article
+from tests.support.factories import make_article
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ from defusedxml.ElementTree import fromstring as parse_xml
 from django.test import override_settings
 
 from checkouts.api.errors import server_error, servicestack_exception_handler
-from tests.conftest import CHECKOUT_URL, checkout_body
-from tests.test_create_checkout import SEED_RESPONSE_FIELDS
+from tests.support.api import CHECKOUT_URL, SEED_RESPONSE_FIELDS, checkout_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from checkouts.models import Checkout, ClientIdempotencyKey
-from tests.conftest import CHECKOUT_URL, checkout_body
+from tests.support.api import CHECKOUT_URL, checkout_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,14 +3,8 @@
 import pytest
 
 from checkouts.models import Checkout, CheckoutStatus, Payable, PaymentStatus, StripeExpiry
-from tests.conftest import (
-    CHECKOUT_URL,
-    checkout_body,
-    make_api_key,
-    make_article,
-    make_checkout,
-    make_company,
-)
+from tests.support.api import CHECKOUT_URL, checkout_body
+from tests.support.factories import build_checkout, make_api_key, make_article, make_company
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -140,7 +134,8 @@ def test_the_post_save_hook_supersedes_older_checkouts_of_any_new_checkout(
     first = Checkout.objects.get(stripe_session_id=session_id(create_checkout()))
 
     # Saved without the create service: the hook alone must do the superseding.
-    newer = make_checkout(first.payable, stripe_session_id="cs_test_saved_elsewhere")
+    newer = build_checkout(first.payable, stripe_session_id="cs_test_saved_elsewhere")
+    newer.save()
 
     first.refresh_from_db()
     assert first.superseded_by == newer

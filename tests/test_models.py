@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from articles.models import Article, Company, StripeCheckoutSettings
 from checkouts.constants import COUNTRY_LOCALES
 from checkouts.models import Payable
-from tests.conftest import make_article, make_checkout, make_company
+from tests.support.factories import make_article, make_checkout, make_company
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,8 @@ from articles.models import Company, StripeCheckoutSettings
 from checkouts.models import ClientIdempotencyKey
 from stripe_emulator import StripeEmulator
 from stripe_emulator.webhooks import encode_event, sign_payload
-from tests.conftest import CHECKOUT_URL, checkout_body, make_api_key, make_company
+from tests.support.api import CHECKOUT_URL, checkout_body
+from tests.support.factories import make_api_key, make_company
 
 STATUS_URL = "/payment/stripe/v1/checkout/status"
 WEBHOOK_URL = "/payment/stripe/v1/webhook"

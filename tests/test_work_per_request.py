@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from checkouts.models import Checkout, CheckoutStatus
-from tests.conftest import make_article
+from tests.support.factories import make_article
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
