@@ -19,7 +19,6 @@ import tempfile
 import time
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +61,8 @@ def make_pending_checkouts(emulator, count: int, concurrency: int) -> None:
     import stripe
     from django.utils import timezone
 
-    from articles.models import Company, StripeCheckoutSettings
-    from checkouts.models import Checkout, Payable, StripeExpiry
+    from checkouts.models import Checkout, StripeExpiry
+    from tests.support.factories import build_checkout, make_checkout, make_company, make_payable
 
     client = stripe.StripeClient("sk_test_benchmark", base_addresses={"api": emulator.url})
     account = "acct_1Benchmark"
@@ -92,38 +91,14 @@ def make_pending_checkouts(emulator, count: int, concurrency: int) -> None:
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         session_ids = list(pool.map(create_session, range(count)))
 
-    company = Company.objects.create(name=f"Benchmark {count}", currency="SEK")
-    StripeCheckoutSettings.objects.create(
-        company=company,
-        enabled=True,
-        connected_account_id=account,
-        default_confirmation_url="https://example.com/ok",
-    )
-    payable = Payable.objects.create(company=company, internal_reference_id=f"bench-{count}")
+    company = make_company(name=f"Benchmark {count}", account=account)
+    payable = make_payable(company, f"bench-{count}")
+    current = make_checkout(payable, stripe_session_id=f"cs_test_current_{count}")
     now = timezone.now()
-
-    def open_checkout(session_id: str, **fields) -> Checkout:
-        return Checkout(
-            stripe_session_id=session_id,
-            company=company,
-            payable=payable,
-            connected_account_id=account,
-            ui_mode="hosted",
-            country_code="SE",
-            locale="sv",
-            currency="SEK",
-            amount_total=45000,
-            status="open",
-            payment_status="unpaid",
-            expires_at=now + timedelta(hours=1),
-            **fields,
-        )
-
-    current = open_checkout(f"cs_test_current_{count}")
-    current.save()
     Checkout.objects.bulk_create(
-        open_checkout(
-            session_id,
+        build_checkout(
+            payable,
+            stripe_session_id=session_id,
             superseded_by=current,
             superseded_at=now,
             stripe_expiry=StripeExpiry.PENDING,

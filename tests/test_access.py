@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from checkouts.models import CompanyApiKey
-from tests.support.api import CHECKOUT_URL, checkout_body
+from tests.support.api import CHECKOUT_URL, CREATE_SESSION, checkout_body
 from tests.support.factories import make_api_key, make_article, make_company
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +83,7 @@ def test_a_key_of_another_company_is_forbidden(company, stripe_emulator):
 
     assert response.status_code == 403
     assert response.json()["ResponseStatus"]["ErrorCode"] == "Forbidden"
-    assert stripe_emulator.requests_to("POST", r"^/v1/checkout/sessions$") == []
+    assert stripe_emulator.requests_to("POST", CREATE_SESSION) == []
 
 
 def test_api_keys_are_stored_only_hashed(company):

@@ -16,83 +16,25 @@ from django.utils import timezone
 from articles.models import ArticleType
 from checkouts.models import (
     Checkout,
-    CheckoutLine,
     CheckoutStatus,
     Payable,
     PaymentStatus,
     StripeExpiry,
-    UiMode,
     WebhookDelivery,
     WebhookOutcome,
 )
-from tests.support.factories import make_company
+from tests.support.api import EXPIRE_SESSION, RETRIEVE_SESSION
+from tests.support.factories import make_checkout, make_company, make_paid_checkout, make_payable
 
 CHECKOUTS = "/admin/checkouts/checkout/"
 PAYABLES = "/admin/checkouts/payable/"
 DELIVERIES = "/admin/checkouts/webhookdelivery/"
-EXPIRE = r"^/v1/checkout/sessions/[^/]+/expire$"
-RETRIEVE = r"^/v1/checkout/sessions/[^/]+$"
 
 VIEW_ONLY = ["view_checkout", "view_payable", "view_webhookdelivery"]
 MAY_ACT = ["change_checkout", "view_payable", "change_webhookdelivery"]
 
 
 # --- building rows directly -----------------------------------------------------
-
-
-def make_payable(company, reference: str = "booking-1001") -> Payable:
-    return Payable.objects.create(company=company, internal_reference_id=reference)
-
-
-def make_checkout(
-    payable: Payable,
-    *,
-    lines: tuple[tuple[int, str, int], ...] = ((1, "Haircut", 45000),),
-    created_at=None,
-    **fields,
-) -> Checkout:
-    """A checkout row (nothing on Stripe) with ``lines`` of (quantity, name, unit amount)."""
-    values = {
-        "stripe_session_id": f"cs_test_{uuid.uuid4().hex}",
-        "company": payable.company,
-        "payable": payable,
-        "connected_account_id": "acct_1SalongLugn",
-        "ui_mode": UiMode.HOSTED,
-        "country_code": "SE",
-        "locale": "sv",
-        "currency": payable.company.currency,
-        "amount_total": sum(quantity * amount for quantity, _, amount in lines),
-        "status": CheckoutStatus.OPEN,
-        "payment_status": PaymentStatus.UNPAID,
-        "expires_at": timezone.now() + timedelta(hours=1),
-        **fields,
-    }
-    checkout = Checkout.objects.create(**values)
-    for position, (quantity, name, unit_amount) in enumerate(lines, start=1):
-        CheckoutLine.objects.create(
-            checkout=checkout,
-            position=position,
-            article_type=ArticleType.SERVICE,
-            article_id=position,
-            name=name,
-            quantity=quantity,
-            unit_amount=unit_amount,
-            vat_rate="25.00",
-        )
-    if created_at is not None:
-        Checkout.objects.filter(pk=checkout.pk).update(created_at=created_at)
-        checkout.refresh_from_db()
-    return checkout
-
-
-def make_paid_checkout(payable: Payable, **fields) -> Checkout:
-    return make_checkout(
-        payable,
-        status=CheckoutStatus.COMPLETE,
-        payment_status=PaymentStatus.PAID,
-        paid_at=timezone.now(),
-        **fields,
-    )
 
 
 def make_delivery(checkout: Checkout, **fields) -> WebhookDelivery:
@@ -539,7 +481,9 @@ def test_expire_on_stripe_reports_a_failure_and_leaves_the_checkout_open(
     operator, create_checkout, stripe_emulator
 ):
     checkout = open_checkout_on_stripe(create_checkout)
-    stripe_emulator.inject_fault("error", method="POST", path=EXPIRE, status=500, times=None)
+    stripe_emulator.inject_fault(
+        "error", method="POST", path=EXPIRE_SESSION, status=500, times=None
+    )
 
     response = run_action(operator, CHECKOUTS, "expire_on_stripe", checkout)
 
@@ -586,7 +530,9 @@ def test_refresh_from_stripe_reports_stripe_being_unavailable(
     operator, create_checkout, stripe_emulator
 ):
     checkout = open_checkout_on_stripe(create_checkout)
-    stripe_emulator.inject_fault("error", method="GET", path=RETRIEVE, status=500, times=None)
+    stripe_emulator.inject_fault(
+        "error", method="GET", path=RETRIEVE_SESSION, status=500, times=None
+    )
 
     response = run_action(operator, CHECKOUTS, "refresh_from_stripe", checkout)
 
@@ -661,7 +607,7 @@ def test_a_viewers_forged_expire_post_changes_nothing(viewer, create_checkout, s
     response = run_action(viewer, CHECKOUTS, "expire_on_stripe", checkout)
 
     assert response.status_code == 200
-    assert stripe_emulator.requests_to("POST", EXPIRE) == []
+    assert stripe_emulator.requests_to("POST", EXPIRE_SESSION) == []
     assert stripe_emulator.session(checkout.stripe_session_id)["status"] == "open"
     assert Checkout.objects.values().get(pk=checkout.pk) == before
 

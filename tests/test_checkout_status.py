@@ -4,12 +4,10 @@ import pytest
 from defusedxml.ElementTree import fromstring as parse_xml
 
 from checkouts.models import Checkout, CheckoutStatus, PaymentStatus
+from tests.support.api import RETRIEVE_SESSION, STATUS_URL
 from tests.support.factories import make_api_key, make_article, make_company
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-STATUS_URL = "/payment/stripe/v1/checkout/status"
-RETRIEVE = r"^/v1/checkout/sessions/cs_[^/]+$"
 
 
 @pytest.fixture
@@ -65,7 +63,7 @@ def test_a_finished_checkout_is_answered_without_asking_stripe(
     response = ask_status(api, company, session_id)
 
     assert response.json()["Status"] == "expired"
-    assert stripe_emulator.requests_to("GET", RETRIEVE) == []
+    assert stripe_emulator.requests_to("GET", RETRIEVE_SESSION) == []
 
 
 def test_an_unknown_session_is_not_found(api, company, stripe_emulator):
@@ -133,7 +131,7 @@ def test_stripe_unreachable_while_refreshing_is_service_unavailable(
     api, company, session_id, stripe_emulator, settings
 ):
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    stripe_emulator.inject_fault("error", method="GET", path=RETRIEVE, status=503)
+    stripe_emulator.inject_fault("error", method="GET", path=RETRIEVE_SESSION, status=503)
 
     response = ask_status(api, company, session_id)
 

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from articles.models import ArticleType
 from checkouts.models import Checkout, CheckoutStatus, Payable, PaymentStatus, UiMode
-from tests.support.api import CHECKOUT_URL, SEED_RESPONSE_FIELDS, checkout_body
+from tests.support.api import CHECKOUT_URL, CREATE_SESSION, SEED_RESPONSE_FIELDS, checkout_body
 from tests.support.factories import make_api_key, make_article, make_company
 
 FORM = "application/x-www-form-urlencoded"
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def created_sessions(emulator):
-    return emulator.requests_to("POST", r"^/v1/checkout/sessions$")
+    return emulator.requests_to("POST", CREATE_SESSION)
 
 
 def sent_params(emulator) -> dict:
@@ -350,9 +350,7 @@ def test_each_attempt_sends_its_own_deterministic_idempotency_key(create_checkou
 
 
 def test_a_retried_network_failure_creates_one_session(create_checkout, stripe_emulator):
-    stripe_emulator.inject_fault(
-        "error", method="POST", path=r"^/v1/checkout/sessions$", status=500
-    )
+    stripe_emulator.inject_fault("error", method="POST", path=CREATE_SESSION, status=500)
 
     response = create_checkout()
 

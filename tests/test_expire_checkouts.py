@@ -14,10 +14,9 @@ from django.utils import timezone
 from checkouts.expiry import AccountRateLimiter, ExpiryRun, expire_due_checkouts
 from checkouts.management.commands.expire_checkouts import parse_duration
 from checkouts.models import Checkout, CheckoutStatus, PaymentStatus, StripeExpiry
+from tests.support.api import EXPIRE_SESSION
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-EXPIRE = r"^/v1/checkout/sessions/[^/]+/expire$"
 
 
 def run_command(*args) -> str:
@@ -32,7 +31,9 @@ def superseded_pending(create_checkout, stripe_emulator, settings):
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
 
     def make(count: int, reference: str = "booking-1") -> list[Checkout]:
-        stripe_emulator.inject_fault("error", method="POST", path=EXPIRE, status=503, times=None)
+        stripe_emulator.inject_fault(
+            "error", method="POST", path=EXPIRE_SESSION, status=503, times=None
+        )
         for _ in range(count + 1):
             assert create_checkout(InternalReferenceId=reference).status_code == 200
         stripe_emulator.clear_faults()
@@ -51,7 +52,7 @@ def expire_calls(emulator) -> Counter:
     """Successful expiries on the emulator, by session id."""
     return Counter(
         request.path.split("/")[4]
-        for request in emulator.requests_to("POST", EXPIRE)
+        for request in emulator.requests_to("POST", EXPIRE_SESSION)
         if request.status == 200
     )
 
@@ -72,7 +73,9 @@ def test_superseded_sessions_whose_expiry_failed_are_expired(superseded_pending,
 
 def test_failures_are_counted_kept_pending_and_exit_non_zero(superseded_pending, stripe_emulator):
     (checkout,) = superseded_pending(1)
-    stripe_emulator.inject_fault("error", method="POST", path=EXPIRE, status=500, times=None)
+    stripe_emulator.inject_fault(
+        "error", method="POST", path=EXPIRE_SESSION, status=500, times=None
+    )
 
     with pytest.raises(CommandError) as failure:
         run_command()
@@ -86,7 +89,9 @@ def test_failures_are_counted_kept_pending_and_exit_non_zero(superseded_pending,
 
 def test_a_later_run_finishes_what_failed(superseded_pending, stripe_emulator):
     (checkout,) = superseded_pending(1)
-    stripe_emulator.inject_fault("error", method="POST", path=EXPIRE, status=500, times=None)
+    stripe_emulator.inject_fault(
+        "error", method="POST", path=EXPIRE_SESSION, status=500, times=None
+    )
     with pytest.raises(CommandError):
         run_command()
     stripe_emulator.clear_faults()
@@ -100,7 +105,7 @@ def test_a_later_run_finishes_what_failed(superseded_pending, stripe_emulator):
 
 def test_a_passing_rate_limit_is_backed_off_and_retried(superseded_pending, stripe_emulator):
     (checkout,) = superseded_pending(1)
-    stripe_emulator.inject_fault("error", method="POST", path=EXPIRE, status=429, times=2)
+    stripe_emulator.inject_fault("error", method="POST", path=EXPIRE_SESSION, status=429, times=2)
 
     output = run_command()
 
@@ -110,7 +115,9 @@ def test_a_passing_rate_limit_is_backed_off_and_retried(superseded_pending, stri
 
 def test_a_persistent_rate_limit_is_a_failure(superseded_pending, stripe_emulator):
     superseded_pending(1)
-    stripe_emulator.inject_fault("error", method="POST", path=EXPIRE, status=429, times=None)
+    stripe_emulator.inject_fault(
+        "error", method="POST", path=EXPIRE_SESSION, status=429, times=None
+    )
 
     with pytest.raises(CommandError):
         run_command()
@@ -171,7 +178,7 @@ def test_without_older_than_open_current_sessions_are_left_alone(create_checkout
     output = run_command()
 
     assert output.strip() == "expired 0, already complete 0, already expired 0, failed 0"
-    assert stripe_emulator.requests_to("POST", EXPIRE) == []
+    assert stripe_emulator.requests_to("POST", EXPIRE_SESSION) == []
 
 
 def test_dry_run_lists_and_changes_nothing(superseded_pending, stripe_emulator):

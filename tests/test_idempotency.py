@@ -6,12 +6,9 @@ import pytest
 from django.utils import timezone
 
 from checkouts.models import Checkout, ClientIdempotencyKey
-from tests.support.api import CHECKOUT_URL, checkout_body
+from tests.support.api import CHECKOUT_URL, CREATE_SESSION, RETRIEVE_SESSION, checkout_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-CREATE = r"^/v1/checkout/sessions$"
-RETRIEVE = r"^/v1/checkout/sessions/cs_[^/]+$"
 
 
 @pytest.fixture
@@ -37,7 +34,7 @@ def test_same_key_and_body_returns_the_first_response_without_a_second_session(
     assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first
-    assert len(stripe_emulator.requests_to("POST", CREATE)) == 1
+    assert len(stripe_emulator.requests_to("POST", CREATE_SESSION)) == 1
     assert Checkout.objects.count() == 1
 
 
@@ -50,7 +47,7 @@ def test_replayed_embedded_response_fetches_the_client_secret_again_from_stripe(
 
     assert again.json()["ClientSecret"] == first.json()["ClientSecret"]
     assert again.json()["ClientSecret"]
-    (retrieve,) = stripe_emulator.requests_to("GET", RETRIEVE)
+    (retrieve,) = stripe_emulator.requests_to("GET", RETRIEVE_SESSION)
     assert retrieve.stripe_account == "acct_1SalongLugn"
 
 
@@ -69,7 +66,7 @@ def test_same_key_with_another_body_is_refused(post, stripe_emulator):
 
     assert response.status_code == 422
     assert response.json()["ResponseStatus"]["ErrorCode"] == "IdempotencyKeyReused"
-    assert len(stripe_emulator.requests_to("POST", CREATE)) == 1
+    assert len(stripe_emulator.requests_to("POST", CREATE_SESSION)) == 1
 
 
 def test_a_key_older_than_24_hours_makes_a_new_checkout(post, stripe_emulator):
@@ -84,7 +81,7 @@ def test_a_key_older_than_24_hours_makes_a_new_checkout(post, stripe_emulator):
 
 def test_a_key_whose_request_failed_can_be_retried(post, stripe_emulator, settings):
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
-    stripe_emulator.inject_fault("error", method="POST", path=CREATE, status=503)
+    stripe_emulator.inject_fault("error", method="POST", path=CREATE_SESSION, status=503)
 
     failed = post("order-6")
     retried = post("order-6")
@@ -103,7 +100,7 @@ def test_a_key_whose_first_request_is_still_running_is_a_conflict(post, company,
 
     assert response.status_code == 409
     assert response.json()["ResponseStatus"]["ErrorCode"] == "IdempotencyKeyInUse"
-    assert stripe_emulator.requests_to("POST", CREATE) == []
+    assert stripe_emulator.requests_to("POST", CREATE_SESSION) == []
 
 
 def test_an_overlong_key_is_refused(post, stripe_emulator):

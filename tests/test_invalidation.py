@@ -3,12 +3,10 @@
 import pytest
 
 from checkouts.models import Checkout, CheckoutStatus, Payable, PaymentStatus, StripeExpiry
-from tests.support.api import CHECKOUT_URL, checkout_body
+from tests.support.api import CHECKOUT_URL, CREATE_SESSION, EXPIRE_SESSION, checkout_body
 from tests.support.factories import build_checkout, make_api_key, make_article, make_company
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-EXPIRE = r"^/v1/checkout/sessions/[^/]+/expire$"
 
 
 def session_id(response) -> str:
@@ -26,7 +24,7 @@ def test_second_checkout_for_same_reference_expires_the_first_on_stripe(
     assert second != first
     assert stripe_emulator.session(first)["status"] == "expired"
     assert stripe_emulator.session(second)["status"] == "open"
-    (expire,) = stripe_emulator.requests_to("POST", EXPIRE)
+    (expire,) = stripe_emulator.requests_to("POST", EXPIRE_SESSION)
     assert expire.path == f"/v1/checkout/sessions/{first}/expire"
     assert expire.stripe_account == "acct_1SalongLugn"
 
@@ -64,7 +62,7 @@ def test_checkouts_of_other_references_are_left_alone(create_checkout, stripe_em
 
     assert stripe_emulator.session(other)["status"] == "open"
     assert Checkout.objects.get(stripe_session_id=other).superseded_by is None
-    assert stripe_emulator.requests_to("POST", EXPIRE) == []
+    assert stripe_emulator.requests_to("POST", EXPIRE_SESSION) == []
 
 
 def test_the_same_reference_in_another_company_is_another_payable(
@@ -86,7 +84,7 @@ def test_the_same_reference_in_another_company_is_another_payable(
 
 def test_an_expiry_stripe_fails_stays_pending_for_a_retry(create_checkout, stripe_emulator):
     first = session_id(create_checkout())
-    stripe_emulator.inject_fault("error", method="POST", path=EXPIRE, status=503, times=5)
+    stripe_emulator.inject_fault("error", method="POST", path=EXPIRE_SESSION, status=503, times=5)
 
     response = create_checkout()
 
@@ -115,9 +113,7 @@ def test_an_older_session_paid_before_expiry_is_recorded_as_paid(create_checkout
 
 def test_a_failed_stripe_create_invalidates_nothing(create_checkout, stripe_emulator):
     first = session_id(create_checkout())
-    stripe_emulator.inject_fault(
-        "error", method="POST", path=r"^/v1/checkout/sessions$", status=400
-    )
+    stripe_emulator.inject_fault("error", method="POST", path=CREATE_SESSION, status=400)
 
     response = create_checkout()
 

@@ -5,10 +5,9 @@ import socket
 import pytest
 
 from checkouts.models import Checkout, Payable
+from tests.support.api import CREATE_SESSION
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-CREATE = r"^/v1/checkout/sessions$"
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +27,7 @@ def test_stripe_refusing_the_request_is_a_bad_gateway_with_stripes_message(
     stripe_emulator.inject_fault(
         "error",
         method="POST",
-        path=CREATE,
+        path=CREATE_SESSION,
         status=400,
         message="The connected account is restricted.",
     )
@@ -56,7 +55,7 @@ def test_stripe_refusing_the_request_is_a_bad_gateway_with_stripes_message(
 def test_stripe_failing_or_timing_out_is_service_unavailable(
     create_checkout, stripe_emulator, fault
 ):
-    stripe_emulator.inject_fault(method="POST", path=CREATE, **fault)
+    stripe_emulator.inject_fault(method="POST", path=CREATE_SESSION, **fault)
 
     response = create_checkout()
 
@@ -77,7 +76,7 @@ def test_stripe_unreachable_is_service_unavailable(create_checkout, stripe_emula
 
 
 def test_one_transient_failure_is_retried_by_the_sdk(create_checkout, stripe_emulator):
-    stripe_emulator.inject_fault("drop", method="POST", path=CREATE, times=1)
+    stripe_emulator.inject_fault("drop", method="POST", path=CREATE_SESSION, times=1)
 
     response = create_checkout()
 

@@ -6,10 +6,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from checkouts.models import Payable
+from tests.support.api import CREATE_SESSION
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-CREATE = r"^/v1/checkout/sessions$"
 
 
 def payable_is_free_to_lock() -> bool:
@@ -36,7 +35,7 @@ def test_stripe_is_called_while_no_transaction_holds_the_payable(
 ):
     create_checkout()  # the payable now exists, so there is a row that could be locked
     settings.STRIPE_TIMEOUT_SECONDS = 10
-    stripe_emulator.inject_fault("latency", method="POST", path=CREATE, seconds=3)
+    stripe_emulator.inject_fault("latency", method="POST", path=CREATE_SESSION, seconds=3)
 
     def create_in_another_thread():
         try:

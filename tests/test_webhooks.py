@@ -20,12 +20,11 @@ from checkouts.models import (
 )
 from checkouts.stripe_gateway import retrieve_checkout_session
 from stripe_emulator.webhooks import encode_event, sign_payload
+from tests.support.api import RETRIEVE_SESSION, WEBHOOK_URL
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WEBHOOK_URL = "/payment/stripe/v1/webhook"
 SECRET = "whsec_test_emulator"
-RETRIEVE = r"^/v1/checkout/sessions/cs_[^/]+$"
 
 
 @pytest.fixture
@@ -133,7 +132,7 @@ def test_a_duplicate_delivery_changes_nothing_twice(checkout, stripe_emulator, c
     assert response.status_code == 200
     assert response.json() == {"EventId": event["id"], "Outcome": "duplicate"}
     assert Checkout.objects.get().paid_at == paid_at
-    assert len(stripe_emulator.requests_to("GET", RETRIEVE)) == 1
+    assert len(stripe_emulator.requests_to("GET", RETRIEVE_SESSION)) == 1
     assert ProcessedStripeEvent.objects.count() == 1
     assert list(WebhookDelivery.objects.values_list("outcome", flat=True).order_by("pk")) == [
         "processed",
@@ -151,7 +150,7 @@ def test_sessions_this_service_did_not_create_are_ignored(checkout, stripe_emula
     assert response.status_code == 200
     assert response.json()["Outcome"] == "ignored"
     assert Checkout.objects.get().status == CheckoutStatus.OPEN
-    assert stripe_emulator.requests_to("GET", RETRIEVE) == []
+    assert stripe_emulator.requests_to("GET", RETRIEVE_SESSION) == []
 
 
 def test_an_event_about_another_account_is_ignored(checkout, stripe_emulator, client):
@@ -265,7 +264,7 @@ def test_stripe_unreachable_is_worth_a_retry_and_the_retry_is_processed(
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
     stripe_emulator.complete_session(checkout.stripe_session_id)
     event = emitted(stripe_emulator, "checkout.session.completed", checkout)
-    stripe_emulator.inject_fault("error", method="GET", path=RETRIEVE, status=503)
+    stripe_emulator.inject_fault("error", method="GET", path=RETRIEVE_SESSION, status=503)
 
     failed = deliver(client, event)
     retried = deliver(client, event)
@@ -283,7 +282,7 @@ def test_the_emulator_retries_a_delivery_the_service_could_not_process(
     stripe_emulator.configure_webhook(
         f"{live_server.url}{WEBHOOK_URL}", SECRET, retry_delays=(0.05, 0.05)
     )
-    stripe_emulator.inject_fault("error", method="GET", path=RETRIEVE, status=503)
+    stripe_emulator.inject_fault("error", method="GET", path=RETRIEVE_SESSION, status=503)
 
     stripe_emulator.complete_session(checkout.stripe_session_id)
     deliveries = stripe_emulator.drain_webhooks()
