@@ -40,7 +40,6 @@ class CheckoutSessionSnapshot:
     customer_email: str | None
     payment_intent_id: str | None
     amount_total: int | None
-    currency: str | None
     expires_at: datetime
     metadata: dict[str, str]
 
@@ -60,7 +59,6 @@ class CheckoutSessionSnapshot:
             customer_email=details.get("email") or session.get("customer_email"),
             payment_intent_id=_id_of(session.get("payment_intent")),
             amount_total=session.get("amount_total"),
-            currency=session.get("currency"),
             expires_at=datetime.fromtimestamp(session["expires_at"], tz=UTC),
             metadata=dict(session.get("metadata") or {}),
         )
