@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "articles",
     "checkouts",
     "bokacheckout.demo",
@@ -160,6 +162,12 @@ SPECTACULAR_SETTINGS = {
     # No call to the online validator: the docs page loads nothing from elsewhere.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
+
+# --- Background tasks ----------------------------------------------------------
+
+# Django's Tasks framework (the django-tasks backport). The database backend needs no
+# other server; `manage.py db_worker` runs the tasks.
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 # --- Demo pages --------------------------------------------------------------
 

@@ -11,21 +11,20 @@ import json
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.db import DatabaseError
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
+from articles.models import ArticleType
 from articles.money import format_money
 from checkouts.exceptions import StripeGatewayError
 from checkouts.lifecycle import ExpiryOutcome, expire_checkout_now, refresh_checkout_from_stripe
 from checkouts.models import (
     EXPIRY_FAILING,
-    IS_PAID,
     PAID_WHILE_SUPERSEDED,
     Checkout,
-    CheckoutLine,
     CheckoutStatus,
     CompanyApiKey,
     Payable,
@@ -99,38 +98,6 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class CheckoutLineInline(ReadOnlyInline):
-    model = CheckoutLine
-    fields = [
-        "position",
-        "name",
-        "article_type",
-        "article_id",
-        "quantity",
-        "unit_price",
-        "vat_rate",
-        "line_total",
-    ]
-    readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[CheckoutLine]:
-        return super().get_queryset(request).select_related("checkout")
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Lines are part of the checkout: whoever may see it sees them.
-        return has_model_permission(request, "view", Checkout) or has_model_permission(
-            request, "change", Checkout
-        )
-
-    @admin.display(description="Unit price")
-    def unit_price(self, line: CheckoutLine) -> str:
-        return format_money(line.unit_amount, line.checkout.currency)
-
-    @admin.display(description="Total")
-    def line_total(self, line: CheckoutLine) -> str:
-        return format_money(line.amount_total, line.checkout.currency)
-
-
 class NeedsAttentionFilter(admin.SimpleListFilter):
     title = "needs attention"
     parameter_name = "attention"
@@ -185,6 +152,7 @@ class CheckoutAdmin(ReadOnlyAdmin):
                 ]
             },
         ),
+        ("Lines", {"fields": ["lines_table"]}),
         ("Customer", {"fields": ["customer_id", "customer_email", "payment_intent_id"]}),
         (
             "Session",
@@ -219,7 +187,6 @@ class CheckoutAdmin(ReadOnlyAdmin):
         ),
     ]
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
-    inlines = [CheckoutLineInline]
     actions = ["expire_on_stripe", "refresh_from_stripe"]
 
     @admin.display(description="Reference", ordering="payable__internal_reference_id")
@@ -229,6 +196,31 @@ class CheckoutAdmin(ReadOnlyAdmin):
     @admin.display(description="Amount", ordering="amount_total")
     def amount(self, checkout: Checkout) -> str:
         return checkout.amount_display
+
+    @admin.display(description="Lines")
+    def lines_table(self, checkout: Checkout) -> str:
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}%</td></tr>",
+            (
+                (
+                    line.name,
+                    ArticleType(line.article_type).label,
+                    line.article_id,
+                    line.quantity,
+                    format_money(line.unit_amount, checkout.currency),
+                    format_money(line.amount_total, checkout.currency),
+                    line.vat_rate,
+                )
+                for line in checkout.line_items
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>Name</th><th>Article</th><th>Quantity</th>"
+            "<th>Unit price</th><th>Total</th><th>VAT</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
 
     def get_search_results(self, request, queryset, search_term):
         # One indexed column per Stripe id, rather than OR-ing every field and
@@ -303,7 +295,7 @@ class CheckoutInline(ReadOnlyInline):
         "status",
         "payment_status",
         "amount",
-        "lines",
+        "line_summary",
         "ui_mode",
         "created_at",
         "expires_at",
@@ -313,16 +305,13 @@ class CheckoutInline(ReadOnlyInline):
     ordering = ["-created_at"]
     show_change_link = True
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Checkout]:
-        return super().get_queryset(request).prefetch_related("lines")
-
     @admin.display(description="Amount")
     def amount(self, checkout: Checkout) -> str:
         return checkout.amount_display
 
     @admin.display(description="Lines")
-    def lines(self, checkout: Checkout) -> str:
-        return ", ".join(str(line) for line in checkout.lines.all())
+    def line_summary(self, checkout: Checkout) -> str:
+        return ", ".join(str(line) for line in checkout.line_items)
 
 
 @admin.register(Payable)
@@ -346,14 +335,7 @@ class PayableAdmin(ReadOnlyAdmin):
     inlines = [CheckoutInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Payable]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                session_count=Count("checkouts"),
-                is_paid=Exists(Checkout.objects.filter(IS_PAID, payable=OuterRef("pk"))),
-            )
-        )
+        return super().get_queryset(request).annotate(session_count=Count("checkouts"))
 
     @admin.display(description="Sessions", ordering="session_count")
     def sessions(self, payable: Payable) -> int:
@@ -364,7 +346,7 @@ class PayableAdmin(ReadOnlyAdmin):
         current = payable.current_checkout
         return current.get_status_display() if current else None
 
-    @admin.display(description="Paid", boolean=True, ordering="is_paid")
+    @admin.display(description="Paid", boolean=True, ordering="paid_checkout")
     def paid(self, payable: Payable) -> bool:
         return payable.is_paid
 

@@ -44,6 +44,7 @@ class ExpiryRun:
     older_than: timedelta | None = None
     company_id: UUID | None = None
     reference: str | None = None
+    superseded_by: UUID | None = None
     batch_size: int = DEFAULT_BATCH_SIZE
     concurrency: int = DEFAULT_CONCURRENCY
     calls_per_second: float = DEFAULT_STRIPE_CALLS_PER_SECOND
@@ -88,6 +89,8 @@ def checkouts_due(run: ExpiryRun) -> QuerySet[Checkout]:
         checkouts = checkouts.filter(company_id=run.company_id)
     if run.reference is not None:
         checkouts = checkouts.filter(payable__internal_reference_id=run.reference)
+    if run.superseded_by is not None:
+        checkouts = checkouts.filter(superseded_by_id=run.superseded_by)
     return checkouts.order_by("created_at", "pk")
 
 

@@ -1,4 +1,10 @@
-"""Writes after a checkout exists: superseding, ending sessions on Stripe, recording payments."""
+"""Writes after a checkout exists: superseding, ending sessions on Stripe, recording payments.
+
+Every write that follows a Stripe call re-reads its rows under the payable's
+lock, then the checkout's, and applies only what that call taught. A recorded
+fact never goes back: a complete checkout stays complete, ``paid_at`` set means
+paid, and a payment intent, customer or email once known is never blanked.
+"""
 
 import enum
 import logging
@@ -7,15 +13,39 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from articles.money import from_stripe_amount
 from checkouts import stripe_gateway
 from checkouts.exceptions import StripeGatewayError, StripeRefused
-from checkouts.models import Checkout, CheckoutStatus, Payable, StripeExpiry
+from checkouts.models import (
+    PAID_PAYMENT_STATUSES,
+    Checkout,
+    CheckoutStatus,
+    Payable,
+    PaymentStatus,
+    StripeExpiry,
+)
 from checkouts.stripe_gateway import CheckoutSessionSnapshot
 
 logger = logging.getLogger(__name__)
+
+# A session only moves forwards: open -> expired or complete, and expired -> complete
+# (a payment is never dropped, whatever order Stripe's answers arrive in).
+STATUS_PROGRESS = {CheckoutStatus.OPEN: 0, CheckoutStatus.EXPIRED: 1, CheckoutStatus.COMPLETE: 2}
+# The fields a Stripe answer can change, and the ones expiry bookkeeping keeps.
+SESSION_FIELDS = [
+    "status",
+    "payment_status",
+    "url",
+    "customer_id",
+    "customer_email",
+    "payment_intent_id",
+    "amount_total",
+    "paid_at",
+]
+EXPIRY_FIELDS = ["stripe_expiry", "stripe_expiry_attempts", "stripe_expiry_error"]
 
 
 class ExpiryOutcome(enum.StrEnum):
@@ -35,14 +65,13 @@ class ExpiryResult:
 
 
 def apply_session_snapshot(checkout: Checkout, session: CheckoutSessionSnapshot) -> None:
-    """Copy what Stripe says onto ``checkout`` (unsaved), never moving a completed one backwards."""
-    if checkout.status != CheckoutStatus.COMPLETE:
+    """Copy what Stripe says onto ``checkout`` (unsaved), never moving a recorded fact back."""
+    if STATUS_PROGRESS[CheckoutStatus(session.status)] > STATUS_PROGRESS[checkout.status]:
         checkout.status = session.status
-        checkout.payment_status = session.payment_status
-    elif session.status == CheckoutStatus.COMPLETE:
-        # An async payment settles after completion: unpaid -> paid.
-        checkout.payment_status = session.payment_status
-    checkout.url = session.url or ""
+    if checkout.payment_status not in PAID_PAYMENT_STATUSES:
+        # An async payment settles after completion: unpaid -> paid, never back.
+        checkout.payment_status = session.payment_status or PaymentStatus.UNPAID
+    checkout.url = (session.url or "") if checkout.status == CheckoutStatus.OPEN else ""
     checkout.customer_id = session.customer_id or checkout.customer_id
     checkout.customer_email = session.customer_email or checkout.customer_email
     checkout.payment_intent_id = session.payment_intent_id or checkout.payment_intent_id
@@ -50,37 +79,52 @@ def apply_session_snapshot(checkout: Checkout, session: CheckoutSessionSnapshot)
         checkout.amount_total = from_stripe_amount(session.amount_total, checkout.currency)
 
 
-def supersede_other_open_checkouts(checkout: Checkout) -> None:
-    """Make ``checkout`` its payable's current one; every other open one is superseded by it.
+def make_current(checkout: Checkout) -> None:
+    """Point ``checkout``'s payable at it (unless it already does) and supersede the
+    payable's other open checkouts.
 
-    Runs inside a transaction that holds the payable's row lock. The
-    superseded sessions are expired on Stripe only once that transaction
-    commits: a rolled-back checkout must not cost the customer their session.
+    ``IntegrityError`` if the payable is paid: the database keeps a paid
+    payable on its paid checkout.
+    """
+    if checkout.payable.current_checkout_id != checkout.pk:
+        Payable.objects.filter(pk=checkout.payable_id).update(current_checkout=checkout.pk)
+    supersede_open_checkouts(payable_id=checkout.payable_id, superseded_by_id=checkout.pk)
+
+
+def supersede_open_checkouts(*, payable_id: int, superseded_by_id) -> int:
+    """Mark the payable's open checkouts (but ``superseded_by_id``) superseded by it.
+
+    Runs inside the transaction that holds the payable's lock. Their sessions
+    are ended on Stripe by a background task enqueued only once that
+    transaction commits: a rolled-back checkout must not cost the customer
+    their session.
     """
     now = timezone.now()
-    Checkout.objects.filter(
-        payable_id=checkout.payable_id, status=CheckoutStatus.OPEN, superseded_by__isnull=True
-    ).exclude(pk=checkout.pk).update(
-        superseded_by=checkout,
-        superseded_at=now,
-        stripe_expiry=StripeExpiry.PENDING,
-        updated_at=now,
-    )
-    Payable.objects.filter(pk=checkout.payable_id).update(current_checkout=checkout)
-    transaction.on_commit(partial(expire_superseded_checkouts, superseded_by=checkout), robust=True)
-
-
-def expire_superseded_checkouts(*, superseded_by: Checkout) -> None:
-    """End on Stripe the sessions ``superseded_by`` replaced; failures stay pending for a retry."""
-    for checkout in Checkout.objects.filter(
-        superseded_by=superseded_by, stripe_expiry=StripeExpiry.PENDING
-    ):
-        record_expiry_result(
-            checkout,
-            end_session_on_stripe(
-                account=checkout.connected_account_id, session_id=checkout.stripe_session_id
-            ),
+    superseded = (
+        Checkout.objects.filter(
+            payable_id=payable_id, status=CheckoutStatus.OPEN, superseded_by__isnull=True
         )
+        .exclude(pk=superseded_by_id)
+        .update(
+            superseded_by_id=superseded_by_id,
+            superseded_at=now,
+            stripe_expiry=StripeExpiry.PENDING,
+            updated_at=now,
+        )
+    )
+    if superseded:
+        enqueue_expiry_on_commit(superseded_by_id)
+    return superseded
+
+
+def enqueue_expiry_on_commit(superseded_by_id) -> None:
+    """Once the transaction commits, have a worker end what ``superseded_by_id`` replaced."""
+    from checkouts.tasks import expire_superseded_checkouts
+
+    transaction.on_commit(
+        partial(expire_superseded_checkouts.enqueue, superseded_by=str(superseded_by_id)),
+        robust=True,
+    )
 
 
 def end_session_on_stripe(
@@ -113,75 +157,92 @@ def end_session_on_stripe(
 
 
 def record_expiry_result(checkout: Checkout, result: ExpiryResult) -> Checkout:
-    """Store what ending ``checkout``'s session on Stripe achieved.
+    """Store what ending ``checkout``'s session on Stripe taught, and nothing else.
 
-    A session the customer paid first is recorded as paid, through the same
-    path as a webhook, and never dropped.
+    A failure touches only the expiry bookkeeping, whatever ``checkout`` (a
+    copy read before the Stripe call) says: a payment recorded meanwhile
+    stays. A session the customer paid first is recorded as paid, through
+    the same path as a webhook, and never dropped.
     """
+    if result.outcome == ExpiryOutcome.FAILED:
+        logger.warning(
+            "Could not expire %s on Stripe: %s", checkout.stripe_session_id, result.error
+        )
+        Checkout.objects.filter(pk=checkout.pk).update(
+            stripe_expiry_attempts=F("stripe_expiry_attempts") + 1,
+            stripe_expiry_error=result.error,
+            expiry_lease_until=None,
+            updated_at=timezone.now(),
+        )
+        return Checkout.objects.get(pk=checkout.pk)
     if result.outcome == ExpiryOutcome.ALREADY_COMPLETE:
-        checkout = record_session_state(checkout, result.session)
         logger.warning(
             "Checkout %s was paid before it could be expired (superseded by %s).",
             checkout.stripe_session_id,
             checkout.superseded_by_id,
         )
-        stripe_expiry = StripeExpiry.ALREADY_COMPLETE
-    elif result.outcome == ExpiryOutcome.FAILED:
-        logger.warning(
-            "Could not expire %s on Stripe: %s", checkout.stripe_session_id, result.error
+        return record_session_state(
+            checkout, result.session, stripe_expiry=StripeExpiry.ALREADY_COMPLETE
         )
-        stripe_expiry = StripeExpiry.PENDING if checkout.stripe_expiry else ""
-    else:
-        apply_session_snapshot(checkout, result.session)
-        stripe_expiry = StripeExpiry.EXPIRED
-    checkout.stripe_expiry = stripe_expiry
-    checkout.stripe_expiry_attempts += 1
-    checkout.stripe_expiry_error = result.error
-    checkout.expiry_lease_until = None
-    checkout.save(
-        update_fields=[
-            "status",
-            "payment_status",
-            "url",
-            "customer_id",
-            "customer_email",
-            "payment_intent_id",
-            "amount_total",
-            "stripe_expiry",
-            "stripe_expiry_attempts",
-            "stripe_expiry_error",
-            "expiry_lease_until",
-            "updated_at",
-        ]
-    )
-    return checkout
+    return record_session_state(checkout, result.session, stripe_expiry=StripeExpiry.EXPIRED)
 
 
-def record_session_state(checkout: Checkout, session: CheckoutSessionSnapshot) -> Checkout:
+def record_session_state(
+    checkout: Checkout,
+    session: CheckoutSessionSnapshot,
+    *,
+    stripe_expiry: StripeExpiry | None = None,
+) -> Checkout:
     """Fulfil: record Stripe's view of ``checkout``'s session. Safe to call twice at once.
 
-    Both calls wait on the payable's row lock and apply the same facts; only
-    the first to see the payment sets ``paid_at``. A payment closes every
-    other open checkout of the payable, so the customer cannot pay twice.
+    Both calls wait on the payable's row lock, re-read the checkout, and
+    apply the same facts; only the first to see the payment sets
+    ``paid_at``. The payable's first payment becomes its paid and current
+    checkout, and closes every other open checkout of it, so the customer
+    cannot pay twice. ``stripe_expiry`` also records the outcome of an
+    expire call that taught this.
     """
     with transaction.atomic():
         _wait_for_locks_at_most(settings.ROW_LOCK_TIMEOUT_MS)
-        Payable.objects.select_for_update().filter(pk=checkout.payable_id).get()
+        payable = Payable.objects.select_for_update().get(pk=checkout.payable_id)
         checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
         apply_session_snapshot(checkout, session)
         newly_paid = checkout.is_paid and checkout.paid_at is None
         if newly_paid:
             checkout.paid_at = timezone.now()
-        checkout.save()
+        update_fields = [*SESSION_FIELDS, "updated_at"]
+        if stripe_expiry is not None:
+            checkout.stripe_expiry = stripe_expiry
+            checkout.stripe_expiry_attempts += 1
+            checkout.stripe_expiry_error = ""
+            checkout.expiry_lease_until = None
+            update_fields += [*EXPIRY_FIELDS, "expiry_lease_until"]
+        checkout.save(update_fields=update_fields)
         if newly_paid:
-            if checkout.superseded_by_id:
-                logger.warning(
-                    "Checkout %s was paid after %s superseded it; it is recorded as paid.",
-                    checkout.stripe_session_id,
-                    checkout.superseded_by_id,
-                )
-            supersede_other_open_checkouts(checkout)
+            _record_payment(payable, checkout)
     return checkout
+
+
+def _record_payment(payable: Payable, checkout: Checkout) -> None:
+    if checkout.superseded_by_id:
+        logger.warning(
+            "Checkout %s was paid after %s superseded it; it is recorded as paid.",
+            checkout.stripe_session_id,
+            checkout.superseded_by_id,
+        )
+    if payable.paid_checkout_id is not None:
+        # The customer paid twice; both payments are kept, and staff see the second.
+        logger.error(
+            "Payable %s was paid again by %s; its first payment was %s.",
+            payable.internal_reference_id,
+            checkout.stripe_session_id,
+            payable.paid_checkout_id,
+        )
+        return
+    payable.paid_checkout = checkout
+    payable.current_checkout = checkout
+    payable.save(update_fields=["paid_checkout", "current_checkout"])
+    supersede_open_checkouts(payable_id=payable.pk, superseded_by_id=checkout.pk)
 
 
 def refresh_checkout_from_stripe(checkout: Checkout) -> Checkout:

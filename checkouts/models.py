@@ -4,11 +4,13 @@ Models carry constraints; the workflows live in ``checkouts.services``.
 """
 
 import uuid
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
 
-from articles.models import ArticleType, Company
+from articles.models import Company
 from articles.money import format_money
 
 
@@ -53,15 +55,25 @@ EXPIRY_FAILING = models.Q(stripe_expiry=StripeExpiry.PENDING, stripe_expiry_atte
 class Payable(models.Model):
     """The thing being paid for (a booking, a rebate code...): one company's InternalReferenceId.
 
-    Checkouts hang off it; creating one locks this row. ``current_checkout``
-    is the one checkout customers are meant to pay, so a payable has at most
-    one by construction.
+    Creating a checkout locks this row. ``current_checkout`` is the checkout
+    customers are meant to pay; once the payable is paid, ``paid_checkout``
+    is the first checkout paid, and the current one stays that one: the
+    database refuses to point a paid payable at anything else, which is what
+    turns a create racing a payment into 409 ``AlreadyPaid``.
     """
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="payables")
     internal_reference_id = models.CharField(max_length=200, db_index=True)
     current_checkout = models.OneToOneField(
         "Checkout", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    paid_checkout = models.OneToOneField(
+        "Checkout",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The first checkout of this payable that was paid.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -70,17 +82,28 @@ class Payable(models.Model):
             models.UniqueConstraint(
                 fields=["company", "internal_reference_id"], name="unique_payable_per_company"
             ),
+            models.CheckConstraint(
+                condition=models.Q(paid_checkout__isnull=True)
+                | models.Q(current_checkout=models.F("paid_checkout")),
+                name="paid_payable_stays_on_its_paid_checkout",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.internal_reference_id
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_checkout_id is not None
 
 
 class Checkout(models.Model):
     """One Stripe Checkout Session created for a payable, on the company's connected account.
 
     The session's client secret is deliberately absent: Stripe says it must
-    not be stored.
+    not be stored. ``lines`` is the snapshot of the catalogue articles as they
+    were charged (see ``CheckoutLine``), kept in the row itself so that a
+    create writes one row.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -93,6 +116,7 @@ class Checkout(models.Model):
     locale = models.CharField(max_length=16, help_text="The Stripe locale derived from it.")
     currency = models.CharField(max_length=3)
     amount_total = models.PositiveBigIntegerField(help_text="Minor units of the currency.")
+    lines = models.JSONField(default=list, help_text="The articles as charged (CheckoutLine).")
 
     status = models.CharField(max_length=16, choices=CheckoutStatus.choices)
     payment_status = models.CharField(max_length=32, choices=PaymentStatus.choices)
@@ -148,6 +172,13 @@ class Checkout(models.Model):
                 condition=~models.Q(superseded_by=models.F("id")),
                 name="checkout_not_superseded_by_itself",
             ),
+            # Whatever writes the rows (the API, the admin, bulk_create, a script),
+            # a payable never has two checkouts a customer could still pay.
+            models.UniqueConstraint(
+                fields=["payable"],
+                condition=models.Q(status=CheckoutStatus.OPEN, superseded_by__isnull=True),
+                name="one_open_checkout_per_payable",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,27 +199,21 @@ class Checkout(models.Model):
         """The customer paid a session that a newer checkout had replaced: staff should look."""
         return self.is_paid and self.superseded_by_id is not None
 
+    @property
+    def line_items(self) -> list["CheckoutLine"]:
+        return [CheckoutLine.from_json(line) for line in self.lines]
 
-class CheckoutLine(models.Model):
-    """A snapshot of one catalogue article as it was charged."""
 
-    checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveSmallIntegerField()
-    article_type = models.PositiveSmallIntegerField(choices=ArticleType.choices)
-    article_id = models.PositiveIntegerField()
-    name = models.CharField(max_length=250)
-    quantity = models.PositiveIntegerField()
-    unit_amount = models.PositiveBigIntegerField(help_text="Minor units, VAT included.")
-    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+@dataclass(frozen=True)
+class CheckoutLine:
+    """A snapshot of one catalogue article as it was charged: one entry of ``Checkout.lines``."""
 
-    class Meta:
-        ordering = ["checkout", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["checkout", "position"], name="unique_line_position"),
-            models.CheckConstraint(
-                condition=models.Q(quantity__gte=1), name="line_quantity_positive"
-            ),
-        ]
+    article_type: int
+    article_id: int
+    name: str
+    quantity: int
+    unit_amount: int  # minor units, VAT included
+    vat_rate: Decimal
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.name}"
@@ -196,6 +221,13 @@ class CheckoutLine(models.Model):
     @property
     def amount_total(self) -> int:
         return self.unit_amount * self.quantity
+
+    def to_json(self) -> dict:
+        return {**vars(self), "vat_rate": str(self.vat_rate)}
+
+    @classmethod
+    def from_json(cls, line: dict) -> "CheckoutLine":
+        return cls(**{**line, "vat_rate": Decimal(line["vat_rate"])})
 
 
 class ClientIdempotencyKey(models.Model):

@@ -1,10 +1,13 @@
 """Read-only queries of the checkouts app."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from uuid import UUID
 
+from django.db.models import Exists
+
 from articles.models import Article, Company
-from checkouts.models import IS_PAID, Checkout
+from checkouts.models import Checkout, Payable
 
 
 def company_with_stripe_settings(company_id: UUID) -> Company:
@@ -12,24 +15,42 @@ def company_with_stripe_settings(company_id: UUID) -> Company:
     return Company.objects.select_related("stripe_settings").get(pk=company_id)
 
 
-def articles_by_key(
-    company: Company, keys: Iterable[tuple[int, int]]
-) -> dict[tuple[int, int], Article]:
-    """The company's articles among (ArticleTypeId, ArticleId) ``keys``, in one query."""
+@dataclass(frozen=True)
+class CatalogueForCheckout:
+    """What a create reads before it calls Stripe."""
+
+    articles: dict[tuple[int, int], Article]
+    payable_is_paid: bool
+
+
+def catalogue_for_checkout(
+    company: Company, keys: Iterable[tuple[int, int]], internal_reference_id: str
+) -> CatalogueForCheckout:
+    """The company's articles among (ArticleTypeId, ArticleId) ``keys``, and whether the
+    payable is already paid, in one query: each article row carries the payable's state.
+
+    With no matching article the request is refused anyway, so the state is not needed.
+    """
     keys = set(keys)
     article_ids = {article_id for _, article_id in keys}
-    articles = Article.objects.filter(company=company, article_id__in=article_ids)
-    return {
-        (article.article_type, article.article_id): article
-        for article in articles
-        if (article.article_type, article.article_id) in keys
-    }
-
-
-def payable_is_paid(company: Company, internal_reference_id: str) -> bool:
-    return Checkout.objects.filter(
-        IS_PAID, company=company, payable__internal_reference_id=internal_reference_id
-    ).exists()
+    paid = Payable.objects.filter(
+        company=company,
+        internal_reference_id=internal_reference_id,
+        paid_checkout__isnull=False,
+    )
+    articles = list(
+        Article.objects.filter(company=company, article_id__in=article_ids).annotate(
+            payable_is_paid=Exists(paid)
+        )
+    )
+    return CatalogueForCheckout(
+        articles={
+            (article.article_type, article.article_id): article
+            for article in articles
+            if (article.article_type, article.article_id) in keys
+        },
+        payable_is_paid=any(article.payable_is_paid for article in articles),
+    )
 
 
 def checkout_of_company(company: Company, session_id: str) -> Checkout:

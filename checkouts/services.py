@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from articles.models import Article, Company, StripeCheckoutSettings
 from articles.money import to_stripe_amount
-from checkouts import selectors, stripe_gateway
+from checkouts import lifecycle, selectors, stripe_gateway
 from checkouts.constants import (
     CHECKOUT_SESSION_ID_PLACEHOLDER,
     EXPIRES_AT_SAFETY_MARGIN,
@@ -35,11 +35,11 @@ from checkouts.idempotency import (
 )
 from checkouts.lifecycle import apply_session_snapshot
 from checkouts.models import (
-    IS_PAID,
     Checkout,
     CheckoutLine,
     ClientIdempotencyKey,
     Payable,
+    StripeExpiry,
     UiMode,
 )
 from checkouts.stripe_gateway import CheckoutSessionSnapshot
@@ -137,10 +137,15 @@ def _create_checkout(
     redirects, redirect_errors = _redirect_urls(
         stripe_settings, ui_mode, confirmation_url, cancel_url
     )
-    lines, article_errors = _price_articles(company, articles)
+    catalogue = selectors.catalogue_for_checkout(
+        company,
+        ((order.article_type_id, order.article_id) for order in articles),
+        internal_reference_id,
+    )
+    lines, article_errors = _price_articles(catalogue.articles, articles)
     if redirect_errors or article_errors:
         raise CheckoutValidationError(redirect_errors + article_errors)
-    if selectors.payable_is_paid(company, internal_reference_id):
+    if catalogue.payable_is_paid:
         raise _already_paid(internal_reference_id)
 
     checkout_id = uuid.uuid4()
@@ -159,30 +164,39 @@ def _create_checkout(
         ),
         idempotency_key=f"bokacheckout-checkout-{checkout_id}",
     )
+    checkout = Checkout(
+        id=checkout_id,
+        company=company,
+        connected_account_id=stripe_settings.connected_account_id,
+        ui_mode=ui_mode,
+        country_code=country_code,
+        locale=locale,
+        currency=company.currency,
+        lines=[_snapshot(line).to_json() for line in lines],
+        success_url=redirects.success_url,
+        cancel_url=redirects.cancel_url,
+        return_url=redirects.return_url,
+        stripe_session_id=session.id,
+        expires_at=session.expires_at,
+        status=session.status,
+        payment_status=session.payment_status,
+    )
+    apply_session_snapshot(checkout, session)
     try:
-        checkout = _store_checkout(
-            Checkout(
-                id=checkout_id,
-                company=company,
-                connected_account_id=stripe_settings.connected_account_id,
-                ui_mode=ui_mode,
-                country_code=country_code,
-                locale=locale,
-                currency=company.currency,
-                success_url=redirects.success_url,
-                cancel_url=redirects.cancel_url,
-                return_url=redirects.return_url,
-            ),
-            session=session,
+        stored = _store_checkout(
+            checkout,
             internal_reference_id=internal_reference_id,
-            lines=lines,
             idempotency_claim=idempotency_claim,
         )
-    except BaseException:
-        # Nobody will ever see this session; don't leave it payable.
-        _expire_unrecorded_session(stripe_settings.connected_account_id, session.id)
+    except Exception:
+        # The transaction rolled back, so nobody will ever see this session: end it.
+        # (A worker killed here leaves it to reconcile_checkouts, which finds it by its
+        # metadata.)
+        _end_unrecorded_session(stripe_settings.connected_account_id, session.id)
         raise
-    return CheckoutResult(checkout=checkout, session=session)
+    if stored.payable_was_paid:
+        raise _already_paid(internal_reference_id)
+    return CheckoutResult(checkout=stored, session=session)
 
 
 def _enabled_stripe_settings(company: Company) -> StripeCheckoutSettings:
@@ -230,12 +244,9 @@ def with_session_id_placeholder(url: str) -> str:
 
 
 def _price_articles(
-    company: Company, articles: Sequence[ArticleOrder]
+    catalogue: dict[tuple[int, int], Article], articles: Sequence[ArticleOrder]
 ) -> tuple[list[PricedLine], list[FieldError]]:
     """Price each ordered article from the catalogue; never from the request."""
-    catalogue = selectors.articles_by_key(
-        company, ((order.article_type_id, order.article_id) for order in articles)
-    )
     lines, errors = [], []
     for index, order in enumerate(articles):
         article = catalogue.get((order.article_type_id, order.article_id))
@@ -308,46 +319,70 @@ def _session_params(
 def _store_checkout(
     checkout: Checkout,
     *,
-    session: CheckoutSessionSnapshot,
     internal_reference_id: str,
-    lines: Sequence[PricedLine],
     idempotency_claim: ClientIdempotencyKey | None,
 ) -> Checkout:
-    payable = _lock_payable(checkout.company, internal_reference_id)
-    if payable.checkouts.filter(IS_PAID).exists():
-        raise _already_paid(internal_reference_id)
+    """Store a new session as its payable's current checkout, superseding the older one.
 
-    checkout.payable = payable
-    checkout.stripe_session_id = session.id
-    checkout.expires_at = session.expires_at
-    apply_session_snapshot(checkout, session)
-    checkout.save(force_insert=True)
-    CheckoutLine.objects.bulk_create(
-        CheckoutLine(
-            checkout=checkout,
-            position=position,
-            article_type=line.article.article_type,
-            article_id=line.article.article_id,
-            name=line.article.name,
-            quantity=line.quantity,
-            unit_amount=line.article.unit_amount,
-            vat_rate=line.article.vat_rate,
+    If the payable was paid meanwhile, the session is stored superseded by the
+    paid checkout instead, so that it is ended on Stripe like any superseded one,
+    and ``payable_was_paid`` is set on the checkout returned.
+    """
+    try:
+        with transaction.atomic():
+            payable = _lock_payable_and_point_it_at(checkout, internal_reference_id)
+    except IntegrityError:
+        # The database keeps a paid payable on its paid checkout.
+        payable = Payable.objects.select_for_update().get(
+            company=checkout.company, internal_reference_id=internal_reference_id
         )
-        for position, line in enumerate(lines)
-    )
+        checkout.payable = payable
+        checkout.superseded_by_id = payable.paid_checkout_id
+        checkout.superseded_at = timezone.now()
+        checkout.stripe_expiry = StripeExpiry.PENDING
+        checkout.save(force_insert=True)
+        lifecycle.enqueue_expiry_on_commit(payable.paid_checkout_id)
+        checkout.payable_was_paid = True
+        return checkout
+
+    # The payable already points at the checkout, so the pre-save hook only
+    # supersedes the older one.
+    checkout.payable = payable
+    checkout.save(force_insert=True)
     if idempotency_claim is not None:
         ClientIdempotencyKey.objects.filter(pk=idempotency_claim.pk).update(checkout=checkout)
+    checkout.payable_was_paid = False
     return checkout
 
 
-def _lock_payable(company: Company, internal_reference_id: str) -> Payable:
-    """Get or create the payable and hold its row lock until the transaction ends."""
-    Payable.objects.bulk_create(
-        [Payable(company=company, internal_reference_id=internal_reference_id)],
-        ignore_conflicts=True,
+def _lock_payable_and_point_it_at(checkout: Checkout, internal_reference_id: str) -> Payable:
+    """Get or create the payable, pointed at ``checkout`` and locked until the transaction ends.
+
+    One upsert; ``IntegrityError`` when the payable is already paid.
+    """
+    (payable,) = Payable.objects.bulk_create(
+        [
+            Payable(
+                company=checkout.company,
+                internal_reference_id=internal_reference_id,
+                current_checkout_id=checkout.pk,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["company", "internal_reference_id"],
+        update_fields=["current_checkout"],
     )
-    return Payable.objects.select_for_update().get(
-        company=company, internal_reference_id=internal_reference_id
+    return payable
+
+
+def _snapshot(line: PricedLine) -> CheckoutLine:
+    return CheckoutLine(
+        article_type=line.article.article_type,
+        article_id=line.article.article_id,
+        name=line.article.name,
+        quantity=line.quantity,
+        unit_amount=line.article.unit_amount,
+        vat_rate=line.article.vat_rate,
     )
 
 
@@ -366,7 +401,7 @@ def _replay(checkout: Checkout) -> CheckoutResult:
     return CheckoutResult(checkout=checkout, session=session, replayed=True)
 
 
-def _expire_unrecorded_session(account: str, session_id: str) -> None:
+def _end_unrecorded_session(account: str, session_id: str) -> None:
     try:
         stripe_gateway.expire_checkout_session(account=account, session_id=session_id)
     except StripeGatewayError:

@@ -25,3 +25,7 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     _database["TEST"] = {"NAME": str(BASE_DIR / f"test_db_{os.getpid()}.sqlite3")}  # noqa: F405
 else:
     _database["TEST"] = {"NAME": f"test_{_database['NAME']}_{os.getpid()}"}
+
+# Background tasks run at once, on commit, so a test sees their effects when its
+# request returns; tests of the queue itself switch to the database backend.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -316,9 +316,9 @@ def test_checkout_and_its_lines_are_stored(create_checkout, stripe_emulator, com
     assert checkout.success_url == session["success_url"]
     assert [
         (line.article_type, line.article_id, line.name, line.quantity, line.unit_amount)
-        for line in checkout.lines.all()
+        for line in checkout.line_items
     ] == [(1, 1, "Haircut", 2, 45000), (2, 7, "Ten-visit card", 1, 380000)]
-    assert str(checkout.lines.first().vat_rate) == "25.00"
+    assert str(checkout.line_items[0].vat_rate) == "25.00"
     assert Payable.objects.get().current_checkout == checkout
 
 

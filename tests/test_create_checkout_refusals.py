@@ -5,9 +5,9 @@ import uuid
 import pytest
 
 from articles.models import ArticleType
-from checkouts.models import Checkout, CheckoutStatus, Payable, PaymentStatus
+from checkouts.models import Checkout, CheckoutStatus, Payable
 from tests.support.api import CHECKOUT_URL, CREATE_SESSION, checkout_body
-from tests.support.factories import make_article, make_checkout, make_company
+from tests.support.factories import make_article, make_company, make_paid_checkout, make_payable
 
 pytestmark = pytest.mark.django_db
 
@@ -242,8 +242,7 @@ def test_catalogue_errors_and_url_errors_are_reported_together(create_checkout):
 
 
 def test_a_paid_payable_gets_no_new_checkout(create_checkout, company):
-    payable = Payable.objects.create(company=company, internal_reference_id="booking-paid")
-    make_checkout(payable, status=CheckoutStatus.COMPLETE, payment_status=PaymentStatus.PAID)
+    make_paid_checkout(make_payable(company, "booking-paid"))
 
     response = create_checkout(InternalReferenceId="booking-paid")
 

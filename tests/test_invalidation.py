@@ -1,6 +1,7 @@
 """A new checkout for a payable invalidates the earlier ones, locally and on Stripe."""
 
 import pytest
+from django.db import transaction
 
 from checkouts.models import Checkout, CheckoutStatus, Payable, PaymentStatus, StripeExpiry
 from tests.support.api import CHECKOUT_URL, CREATE_SESSION, EXPIRE_SESSION, checkout_body
@@ -131,7 +132,8 @@ def test_the_post_save_hook_supersedes_older_checkouts_of_any_new_checkout(
 
     # Saved without the create service: the hook alone must do the superseding.
     newer = build_checkout(first.payable, stripe_session_id="cs_test_saved_elsewhere")
-    newer.save()
+    with transaction.atomic():
+        newer.save()
 
     first.refresh_from_db()
     assert first.superseded_by == newer

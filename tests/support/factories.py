@@ -9,6 +9,7 @@ test of the hook saves the row itself.
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -89,6 +90,17 @@ def build_checkout(
     """An unsaved open checkout of ``payable`` (nothing on Stripe); ``fields`` override."""
     values = {
         "stripe_session_id": f"cs_test_{uuid.uuid4().hex}",
+        "lines": [
+            CheckoutLine(
+                article_type=ArticleType.SERVICE,
+                article_id=position,
+                name=name,
+                quantity=quantity,
+                unit_amount=unit_amount,
+                vat_rate=Decimal("25.00"),
+            ).to_json()
+            for position, (quantity, name, unit_amount) in enumerate(lines, start=1)
+        ],
         "company": payable.company,
         "payable": payable,
         "connected_account_id": payable.company.stripe_settings.connected_account_id,
@@ -112,22 +124,9 @@ def make_checkout(
     **fields,
 ) -> Checkout:
     """A stored checkout with ``lines`` of (quantity, name, unit amount), inserted without
-    the superseding hook; ``created_at`` backdates it."""
-    checkout = build_checkout(payable, lines=lines, **fields)
-    (checkout,) = Checkout.objects.bulk_create([checkout])
-    CheckoutLine.objects.bulk_create(
-        CheckoutLine(
-            checkout=checkout,
-            position=position,
-            article_type=ArticleType.SERVICE,
-            article_id=position,
-            name=name,
-            quantity=quantity,
-            unit_amount=unit_amount,
-            vat_rate="25.00",
-        )
-        for position, (quantity, name, unit_amount) in enumerate(lines, start=1)
-    )
+    the superseding hook (the database still refuses a second open one); ``created_at``
+    backdates it."""
+    (checkout,) = Checkout.objects.bulk_create([build_checkout(payable, lines=lines, **fields)])
     if created_at is not None:
         Checkout.objects.filter(pk=checkout.pk).update(created_at=created_at)
     checkout.refresh_from_db()
@@ -135,10 +134,16 @@ def make_checkout(
 
 
 def make_paid_checkout(payable: Payable, **fields) -> Checkout:
-    return make_checkout(
+    """A paid checkout; the payable's first one becomes its paid and current checkout."""
+    checkout = make_checkout(
         payable,
         status=CheckoutStatus.COMPLETE,
         payment_status=PaymentStatus.PAID,
         paid_at=timezone.now(),
         **fields,
     )
+    Payable.objects.filter(pk=payable.pk, paid_checkout__isnull=True).update(
+        paid_checkout=checkout, current_checkout=checkout
+    )
+    payable.refresh_from_db()
+    return checkout
