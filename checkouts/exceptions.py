@@ -78,6 +78,13 @@ class StripeRateLimited(StripeUnavailable):
     """Stripe answered 429: too many requests for now."""
 
 
+class StripeMisconfigured(StripeGatewayError):
+    """Stripe refused this service itself: its key, its access to the account, or an
+    idempotency key it reused. The operator must act; the client can't."""
+
+    error_code = "PaymentServiceMisconfigured"
+
+
 class InvalidWebhook(CheckoutError):
     """A webhook delivery whose signature, timestamp or body does not check out."""
 

@@ -267,15 +267,20 @@ class WebhookOutcome(models.TextChoices):
     DUPLICATE = "duplicate", "Duplicate (already processed)"
     IGNORED = "ignored", "Ignored"
     FAILED = "failed", "Failed"
+    REJECTED = "rejected", "Rejected (signed, but not a readable event)"
 
 
 class WebhookDelivery(models.Model):
-    """One signed delivery from Stripe, kept whatever became of it; staff can reprocess it."""
+    """One signed delivery from Stripe, kept whatever became of it; staff can reprocess it.
 
-    event_id = models.CharField(max_length=255, db_index=True)
-    event_type = models.CharField(max_length=100)
+    The payload is kept as Stripe sent it, but for its ``*_secret`` values, which are
+    redacted before it is saved.
+    """
+
+    event_id = models.CharField(max_length=255, db_index=True, blank=True)
+    event_type = models.CharField(max_length=100, blank=True)
     account = models.CharField(max_length=255, blank=True, help_text="The connected account.")
-    payload = models.TextField(help_text="The body exactly as Stripe sent it.")
+    payload = models.TextField(help_text="The body as Stripe sent it, secrets redacted.")
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(

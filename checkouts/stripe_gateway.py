@@ -5,6 +5,7 @@ plain values and the domain's exceptions. Every call names the connected
 account it acts on.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,11 +17,17 @@ from django.conf import settings
 
 from checkouts.exceptions import (
     InvalidWebhook,
+    StripeMisconfigured,
     StripeRateLimited,
     StripeRefused,
     StripeUnavailable,
     WebhooksNotConfigured,
 )
+
+logger = logging.getLogger(__name__)
+
+# Stripe refusing the platform itself: nothing a client could change.
+OUR_MISCONFIGURATION = (stripe.AuthenticationError, stripe.PermissionError, stripe.IdempotencyError)
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,17 @@ def _call(
 def _call_once(operation, *args: Any, **kwargs: Any) -> CheckoutSessionSnapshot:
     try:
         session = operation(*args, **kwargs)
+    except OUR_MISCONFIGURATION as error:
+        # Stripe's message may quote the key, masked or not: it goes to the log only.
+        logger.critical(
+            "Stripe refused this service's own request (%s, request %s): %s",
+            type(error).__name__,
+            error.request_id,
+            error.user_message or error,
+        )
+        raise StripeMisconfigured(
+            "The payment service is misconfigured; its operators have been alerted."
+        ) from error
     except stripe.RateLimitError as error:
         raise StripeRateLimited(
             f"Stripe is rate limiting: {error.user_message or error}"
@@ -162,18 +180,19 @@ def expire_checkout_session(
     )
 
 
-def verify_webhook(payload: bytes, signature: str) -> dict[str, Any]:
-    """The event in a webhook delivery, once its ``Stripe-Signature`` is verified.
+def verify_webhook_signature(payload: bytes, signature: str) -> None:
+    """Check a webhook delivery's ``Stripe-Signature`` on its raw body.
 
     Uses the SDK's check with its default tolerance, so a replay of an old
-    delivery fails like a forged one.
+    delivery fails like a forged one. ``InvalidWebhook`` if it does not check out.
     """
     if not settings.STRIPE_WEBHOOK_SECRET:
         raise WebhooksNotConfigured("STRIPE_WEBHOOK_SECRET is not set.")
     try:
-        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+        stripe.WebhookSignature.verify_header(
+            payload, signature, settings.STRIPE_WEBHOOK_SECRET, stripe.Webhook.DEFAULT_TOLERANCE
+        )
     except stripe.SignatureVerificationError as error:
         raise InvalidWebhook(f"Invalid Stripe-Signature: {error.user_message or error}") from error
     except ValueError as error:
-        raise InvalidWebhook(f"The body is not a Stripe event: {error}") from error
-    return event.to_dict()
+        raise InvalidWebhook(f"The body is not UTF-8 text: {error}") from error

@@ -1,10 +1,12 @@
-"""Stripe webhooks: record the delivery, verify it, dedupe, re-fetch, apply.
+"""Stripe webhooks: verify the delivery, keep it, dedupe, re-fetch, apply.
 
 Each step is one short function; ``process_delivery`` is also what staff's
-"Reprocess" runs.
+"Reprocess" runs. A delivery is kept with every ``*_secret`` value redacted:
+a Checkout Session's ``client_secret`` must never be stored.
 """
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -12,7 +14,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from checkouts import stripe_gateway
-from checkouts.exceptions import StripeGatewayError
+from checkouts.exceptions import InvalidWebhook, StripeGatewayError
 from checkouts.lifecycle import record_session_state
 from checkouts.models import Checkout, ProcessedStripeEvent, WebhookDelivery, WebhookOutcome
 
@@ -24,21 +26,86 @@ HANDLED_EVENT_TYPES = frozenset(
         "checkout.session.expired",
     }
 )
+# The event's fields that are kept in their own columns, and their columns' lengths.
+EVENT_FIELD_LENGTHS = {"id": 255, "type": 100, "account": 255}
+REDACTED = "[redacted]"
+# For a body that is not JSON, so can't be redacted field by field.
+SECRET_IN_TEXT = re.compile(r'("[A-Za-z0-9_]*secret"\s*:\s*)"(?:[^"\\]|\\.)*"')
+
+
+class MalformedEvent(ValueError):
+    """A signed body that is not a Stripe event this service can read."""
 
 
 def receive_webhook(*, payload: bytes, signature: str) -> WebhookDelivery:
     """Verify a delivery, keep it, and process it.
 
-    ``InvalidWebhook`` (nothing is kept or changed) when the signature does not check out.
+    ``InvalidWebhook`` when the signature does not check out (nothing is kept
+    or changed), or when the signed body is not a readable event (it is kept,
+    as rejected).
     """
-    event = stripe_gateway.verify_webhook(payload, signature)
+    stripe_gateway.verify_webhook_signature(payload, signature)
+    text = payload.decode("utf-8")
+    try:
+        event = parse_event(text)
+    except MalformedEvent as error:
+        WebhookDelivery.objects.create(
+            payload=redact_secrets_in_text(text),
+            outcome=WebhookOutcome.REJECTED,
+            error=str(error),
+            processed_at=timezone.now(),
+        )
+        raise InvalidWebhook(f"The signed body is not a Stripe event: {error}") from error
     delivery = WebhookDelivery.objects.create(
         event_id=event["id"],
         event_type=event["type"],
         account=event.get("account") or "",
-        payload=payload.decode("utf-8"),
+        payload=json.dumps(redact_secrets(event), separators=(",", ":")),
     )
     return process_delivery(delivery)
+
+
+def parse_event(text: str) -> dict[str, Any]:
+    """The event in a delivery's body; ``MalformedEvent`` unless it has what is read here."""
+    try:
+        event = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise MalformedEvent(f"not JSON ({error})") from None
+    if not isinstance(event, dict):
+        raise MalformedEvent("not a JSON object")
+    for field, longest in EVENT_FIELD_LENGTHS.items():
+        value = event.get(field)
+        if field != "account" and not value:
+            raise MalformedEvent(f"no {field}")
+        if value is not None and (not isinstance(value, str) or len(value) > longest):
+            raise MalformedEvent(f"{field} is not a string of at most {longest} characters")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise MalformedEvent("no data.object")
+    return event
+
+
+def redact_secrets(value: Any) -> Any:
+    """``value`` with every ``client_secret`` (and other ``*_secret``) value replaced."""
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if _is_secret(key, item) else redact_secrets(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_secrets(item) for item in value]
+    return value
+
+
+def _is_secret(key: Any, value: Any) -> bool:
+    return str(key).endswith("secret") and value is not None
+
+
+def redact_secrets_in_text(text: str) -> str:
+    try:
+        return json.dumps(redact_secrets(json.loads(text)), separators=(",", ":"))
+    except (ValueError, RecursionError):
+        return SECRET_IN_TEXT.sub(rf'\1"{REDACTED}"', text)
 
 
 def process_delivery(delivery: WebhookDelivery, *, reprocess: bool = False) -> WebhookDelivery:
@@ -51,6 +118,8 @@ def process_delivery(delivery: WebhookDelivery, *, reprocess: bool = False) -> W
     """
     try:
         outcome, note = _apply(delivery, reprocess=reprocess)
+    except MalformedEvent as error:
+        outcome, note = WebhookOutcome.REJECTED, str(error)
     except (StripeGatewayError, DatabaseError) as error:
         outcome, note = WebhookOutcome.FAILED, str(error)
     delivery.outcome = outcome
@@ -61,7 +130,7 @@ def process_delivery(delivery: WebhookDelivery, *, reprocess: bool = False) -> W
 
 
 def _apply(delivery: WebhookDelivery, *, reprocess: bool) -> tuple[WebhookOutcome, str]:
-    event = json.loads(delivery.payload)
+    event = parse_event(delivery.payload)
     if event["type"] not in HANDLED_EVENT_TYPES:
         return WebhookOutcome.IGNORED, f"{event['type']} events are not handled."
     if not reprocess and ProcessedStripeEvent.objects.filter(event_id=event["id"]).exists():
@@ -90,11 +159,12 @@ def _apply(delivery: WebhookDelivery, *, reprocess: bool) -> tuple[WebhookOutcom
 
 def _checkout_created_here(session: dict[str, Any], *, account: str | None) -> Checkout | None:
     """The checkout behind ``session``, if this service made it: its metadata names it."""
-    checkout_id = (session.get("metadata") or {}).get("checkout_id", "")
+    metadata = session.get("metadata")
+    checkout_id = metadata.get("checkout_id") if isinstance(metadata, dict) else None
     try:
-        uuid.UUID(checkout_id)
+        uuid.UUID(str(checkout_id))
     except ValueError:
         return None
     return Checkout.objects.filter(
-        pk=checkout_id, stripe_session_id=session.get("id"), connected_account_id=account
+        pk=checkout_id, stripe_session_id=str(session.get("id")), connected_account_id=account
     ).first()

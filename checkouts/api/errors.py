@@ -25,6 +25,7 @@ from checkouts.exceptions import (
     InvalidWebhook,
     PayableAlreadyPaid,
     StripeCheckoutNotEnabled,
+    StripeMisconfigured,
     StripeRateLimited,
     StripeRefused,
     StripeUnavailable,
@@ -34,6 +35,7 @@ from checkouts.exceptions import (
 logger = logging.getLogger(__name__)
 
 DATABASE_BUSY_RETRY_AFTER_SECONDS = 5
+STRIPE_UNAVAILABLE_RETRY_AFTER_SECONDS = 10
 
 # DRF's exceptions under the names ServiceStack gives the same HTTP errors.
 API_EXCEPTION_CODES: dict[type[exceptions.APIException], str] = {
@@ -57,6 +59,7 @@ CHECKOUT_ERROR_STATUSES: dict[type[CheckoutError], int] = {
     StripeRefused: status.HTTP_502_BAD_GATEWAY,
     StripeUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
     StripeRateLimited: status.HTTP_503_SERVICE_UNAVAILABLE,
+    StripeMisconfigured: status.HTTP_500_INTERNAL_SERVER_ERROR,
     InvalidWebhook: status.HTTP_400_BAD_REQUEST,
     WebhooksNotConfigured: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
@@ -140,8 +143,13 @@ def servicestack_exception_handler(exc: Exception, context: dict) -> Response:
     if isinstance(exc, CheckoutValidationError):
         return Response(validation_error_body(exc.errors), status=400)
     if isinstance(exc, CheckoutError):
+        headers = None
+        if isinstance(exc, StripeUnavailable):
+            headers = {"Retry-After": str(STRIPE_UNAVAILABLE_RETRY_AFTER_SECONDS)}
         return Response(
-            error_body(exc.error_code, exc.message), status=CHECKOUT_ERROR_STATUSES[type(exc)]
+            error_body(exc.error_code, exc.message),
+            status=CHECKOUT_ERROR_STATUSES[type(exc)],
+            headers=headers,
         )
     if isinstance(exc, OperationalError):
         # The database is locked or unreachable for now: worth a retry, not a 500.
