@@ -2,8 +2,6 @@
 
 from uuid import UUID
 
-from django.db import transaction
-from django.utils.decorators import method_decorator
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
@@ -98,7 +96,6 @@ class CheckoutStatusView(APIView):
         return Response(CheckoutStatusResponseSerializer(checkout).data)
 
 
-@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class StripeWebhookView(APIView):
     """``POST /payment/stripe/v1/webhook``: Stripe's signed event deliveries.
 
