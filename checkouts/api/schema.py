@@ -1,10 +1,9 @@
-"""The API's OpenAPI 3 description (drf-spectacular) and the public views that serve it.
+"""The API's OpenAPI 3 description (drf-spectacular); ``checkouts/api/docs.py`` serves it.
 
 The schema is generated from the code: the serializers give the fields (with the
 descriptions of BokaMera's documentation as ``help_text``), and the ``extend_schema``
 decorators here give each operation its summary, parameters, error responses and
-examples. ``/openapi.json`` and ``/openapi.yaml`` serve it, ``/docs/`` shows it in
-Swagger UI from locally served files (drf-spectacular-sidecar); none needs an API key.
+examples.
 """
 
 from types import SimpleNamespace
@@ -12,7 +11,6 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.hooks import preprocess_exclude_path_format
-from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiJsonRenderer2
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -22,18 +20,10 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_serializer,
 )
-from drf_spectacular.views import (
-    SpectacularJSONAPIView,
-    SpectacularSwaggerView,
-    SpectacularYAMLAPIView,
-)
 from rest_framework import serializers
-from rest_framework.exceptions import NotAcceptable
-from rest_framework.permissions import AllowAny
 
 from checkouts.api.authentication import API_KEY_HEADER
 from checkouts.api.errors import error_body, validation_error_body
-from checkouts.api.negotiation import StrictFormatNegotiation
 from checkouts.api.renderers import (
     ERROR_RESPONSE_NAME,
     XML_NAMESPACE,
@@ -756,44 +746,3 @@ def complete_schema(result: dict[str, Any], generator: Any, **kwargs: Any) -> di
         if name in schemas:
             schemas[name]["xml"] = {"name": name, "namespace": XML_NAMESPACE}
     return result
-
-
-# --- Public views that serve the schema and the docs ----------------------------
-
-
-class PathFormatNegotiation(StrictFormatNegotiation):
-    """The path says the format (``/openapi.json``): a mismatching ``Accept`` or ``?format=``
-    gets the view's first renderer rather than a 406."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        try:
-            return super().select_renderer(request, renderers, format_suffix)
-        except NotAcceptable:
-            return renderers[0], renderers[0].media_type
-
-
-class PublicDocsView:
-    """Needs no API key, and the API key throttle does not count it."""
-
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
-    throttle_classes = ()
-    content_negotiation_class = PathFormatNegotiation
-
-
-class OpenApiJsonView(PublicDocsView, SpectacularJSONAPIView):
-    """``/openapi.json``: the schema as JSON (``application/json`` unless asked for
-    ``application/vnd.oai.openapi+json``)."""
-
-    renderer_classes = [OpenApiJsonRenderer2, OpenApiJsonRenderer]
-
-
-class OpenApiYamlView(PublicDocsView, SpectacularYAMLAPIView):
-    """``/openapi.yaml``: the schema as YAML."""
-
-
-class SwaggerDocsView(PublicDocsView, SpectacularSwaggerView):
-    """``/docs/``: Swagger UI on ``/openapi.json``, from drf-spectacular-sidecar's files."""
-
-    url_name = "openapi-json"
-    title = "bokacheckout API"
