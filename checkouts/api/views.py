@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from articles.models import Company
 from checkouts import lifecycle, selectors, services, webhooks
-from checkouts.api import schema
+from checkouts.api.schema.operations import CHECKOUT_STATUS, CREATE_CHECKOUT, RECEIVE_WEBHOOK
 from checkouts.api.serializers import (
     CheckoutResponseSerializer,
     CheckoutStatusRequestSerializer,
@@ -58,7 +58,7 @@ class CreateCheckoutView(APIView):
 
     response_name = "StripeCheckoutQueryResponse"
 
-    @schema.CREATE_CHECKOUT
+    @CREATE_CHECKOUT
     def post(self, request: Request, format: str | None = None) -> Response:
         payload = CreateCheckoutRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -81,7 +81,7 @@ class CheckoutStatusView(APIView):
 
     response_name = "StripeCheckoutStatusQueryResponse"
 
-    @schema.CHECKOUT_STATUS
+    @CHECKOUT_STATUS
     def post(self, request: Request, format: str | None = None) -> Response:
         payload = CheckoutStatusRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -109,7 +109,7 @@ class StripeWebhookView(APIView):
     parser_classes = ()
     renderer_classes = (JSONRenderer,)
 
-    @schema.RECEIVE_WEBHOOK
+    @RECEIVE_WEBHOOK
     def post(self, request: Request, format: str | None = None) -> Response:
         delivery = webhooks.receive_webhook(
             payload=request.body, signature=request.headers.get("Stripe-Signature", "")
