@@ -10,6 +10,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework.exceptions import NotFound
 
+from checkouts import exceptions
 from checkouts.api.schema import examples
 from checkouts.api.schema.components import WEBHOOK_RETRY_LATER, StripeEventSerializer
 from checkouts.api.schema.error_responses import (
@@ -31,16 +32,6 @@ from checkouts.api.serializers import (
     CheckoutStatusResponseSerializer,
     CreateCheckoutRequestSerializer,
     WebhookReceiptSerializer,
-)
-from checkouts.exceptions import (
-    CheckoutValidationError,
-    FieldError,
-    IdempotencyKeyInUse,
-    IdempotencyKeyReused,
-    InvalidWebhook,
-    PayableAlreadyPaid,
-    StripeCheckoutNotEnabled,
-    WebhooksNotConfigured,
 )
 
 CHECKOUT_TAG = "Stripe Checkout"
@@ -64,9 +55,9 @@ CREATE_CHECKOUT_ERRORS = [
     ),
     DocumentedError(
         "UnknownArticle",
-        CheckoutValidationError(
+        exceptions.CheckoutValidationError(
             [
-                FieldError(
+                exceptions.FieldError(
                     "Articles[0].ArticleId",
                     "ArticleNotFound",
                     "No article with ArticleTypeId 1 and ArticleId 404 in this company.",
@@ -86,7 +77,9 @@ CREATE_CHECKOUT_ERRORS = [
     ),
     DocumentedError(
         "StripeCheckoutNotEnabled",
-        StripeCheckoutNotEnabled("Stripe Checkout 1.0 is not set up and enabled for this company."),
+        exceptions.StripeCheckoutNotEnabled(
+            "Stripe Checkout 1.0 is not set up and enabled for this company."
+        ),
         "A company without enabled Stripe Checkout settings.",
     ),
     MALFORMED_JSON,
@@ -94,21 +87,21 @@ CREATE_CHECKOUT_ERRORS = [
     UNKNOWN_COMPANY,
     DocumentedError(
         "AlreadyPaid",
-        PayableAlreadyPaid(
+        exceptions.PayableAlreadyPaid(
             "InternalReferenceId 'booking-1001' is already paid; no new checkout was created."
         ),
         "The InternalReferenceId is already paid; no new checkout was created.",
     ),
     DocumentedError(
         "IdempotencyKeyInUse",
-        IdempotencyKeyInUse(
+        exceptions.IdempotencyKeyInUse(
             "A request with this Idempotency-Key is still being processed; retry shortly."
         ),
         "A request with this Idempotency-Key is still running.",
     ),
     DocumentedError(
         "IdempotencyKeyReused",
-        IdempotencyKeyReused(
+        exceptions.IdempotencyKeyReused(
             "This Idempotency-Key was already used with a different request body; "
             "use a new key for a new request."
         ),
@@ -139,7 +132,7 @@ CHECKOUT_STATUS_ERRORS = [
 RECEIVE_WEBHOOK_ERRORS = [
     DocumentedError(
         "InvalidSignature",
-        InvalidWebhook(
+        exceptions.InvalidWebhook(
             "Invalid Stripe-Signature: No signatures found matching the expected "
             "signature for payload"
         ),
@@ -148,7 +141,7 @@ RECEIVE_WEBHOOK_ERRORS = [
     ),
     DocumentedError(
         "WebhooksNotConfigured",
-        WebhooksNotConfigured("STRIPE_WEBHOOK_SECRET is not set."),
+        exceptions.WebhooksNotConfigured("STRIPE_WEBHOOK_SECRET is not set."),
         "The service cannot verify deliveries: no signing secret is set.",
     ),
     DATABASE_BUSY,
