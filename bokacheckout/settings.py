@@ -143,18 +143,30 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
-# The OpenAPI schema (/openapi.json, /openapi.yaml) and Swagger UI (/docs/). The
-# annotations, the doc views and the hooks (which add the API's description) are in
-# checkouts/api/schema.py.
+# The OpenAPI schema (/openapi.json, /openapi.yaml) and Swagger UI (/docs/): the views
+# are in checkouts/api/docs.py, what the schema says beyond the code in checkouts/api/schema/.
 SPECTACULAR_SETTINGS = {
     "TITLE": "bokacheckout",
     "VERSION": "1.0.0",
+    "DESCRIPTION": """\
+Takes payments for bookings through Stripe Checkout: BokaMera's Stripe Checkout 1.0 API
+(`POST /payment/stripe/v1/checkout`), re-implemented so that its clients can call it
+unchanged. The README covers running and operating the service.
+
+**Requests.** Field names match in any case (`CompanyId`, `companyid`), and unknown fields
+are ignored. Bodies are JSON or form-encoded; in a form, `Articles` is indexed keys
+(`Articles[0].ArticleId=1`) or one JSON value.
+
+**Responses** are JSON, CSV or XML, chosen by the `Accept` header, a suffix on the path
+(`/payment/stripe/v1/checkout.csv`) or `?format=`. Every error, in every format, is an
+`ErrorResponse`; another method gets 405 and an unknown path 404, in the same shape.
+""",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],
-    "PREPROCESSING_HOOKS": ["checkouts.api.schema.only_api_endpoints"],
+    "PREPROCESSING_HOOKS": ["checkouts.api.schema.hooks.only_api_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "checkouts.api.schema.complete_schema",
+        "checkouts.api.schema.hooks.name_xml_roots",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -1,18 +1,22 @@
 """ServiceStack's error shape, for every error the service returns.
 
 ``{"ResponseStatus": {"ErrorCode", "Message", "Errors": [{"ErrorCode", "FieldName", "Message"}]}}``
+
+``ERROR_ANSWERS`` gives each exception its status and ``ErrorCode``; the OpenAPI schema
+documents each operation's errors from the same table.
 """
 
 import logging
 import traceback
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import OperationalError
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -37,32 +41,56 @@ logger = logging.getLogger(__name__)
 DATABASE_BUSY_RETRY_AFTER_SECONDS = 5
 STRIPE_UNAVAILABLE_RETRY_AFTER_SECONDS = 10
 
-# DRF's exceptions under the names ServiceStack gives the same HTTP errors.
-API_EXCEPTION_CODES: dict[type[exceptions.APIException], str] = {
-    exceptions.NotAuthenticated: "Unauthorized",
-    exceptions.AuthenticationFailed: "Unauthorized",
-    exceptions.PermissionDenied: "Forbidden",
-    exceptions.NotFound: "NotFound",
-    exceptions.MethodNotAllowed: "MethodNotAllowed",
-    exceptions.NotAcceptable: "NotAcceptable",
-    exceptions.UnsupportedMediaType: "UnsupportedMediaType",
-    exceptions.Throttled: "TooManyRequests",
-    exceptions.ParseError: "SerializationException",
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """How the API answers an exception: its HTTP status and ServiceStack's ``ErrorCode``.
+
+    A validation error's code is ``None``: its first failing field's code is reported at
+    the top instead, as ServiceStack does.
+    """
+
+    status: int
+    error_code: str | None
+
+
+# Every exception the API answers on purpose, for the error handler and the OpenAPI
+# schema alike. DRF's exceptions go under the names ServiceStack gives the same HTTP
+# errors, the domain's refusals under their own (checkouts.exceptions).
+ERROR_ANSWERS: dict[type[Exception], ErrorAnswer] = {
+    exceptions.ValidationError: ErrorAnswer(400, None),
+    exceptions.ParseError: ErrorAnswer(400, "SerializationException"),
+    exceptions.NotAuthenticated: ErrorAnswer(401, "Unauthorized"),
+    exceptions.AuthenticationFailed: ErrorAnswer(401, "Unauthorized"),
+    exceptions.PermissionDenied: ErrorAnswer(403, "Forbidden"),
+    exceptions.NotFound: ErrorAnswer(404, "NotFound"),
+    exceptions.MethodNotAllowed: ErrorAnswer(405, "MethodNotAllowed"),
+    exceptions.NotAcceptable: ErrorAnswer(406, "NotAcceptable"),
+    exceptions.UnsupportedMediaType: ErrorAnswer(415, "UnsupportedMediaType"),
+    exceptions.Throttled: ErrorAnswer(429, "TooManyRequests"),
+    CheckoutValidationError: ErrorAnswer(400, None),
+    StripeCheckoutNotEnabled: ErrorAnswer(400, StripeCheckoutNotEnabled.error_code),
+    InvalidWebhook: ErrorAnswer(400, InvalidWebhook.error_code),
+    PayableAlreadyPaid: ErrorAnswer(409, PayableAlreadyPaid.error_code),
+    IdempotencyKeyInUse: ErrorAnswer(409, IdempotencyKeyInUse.error_code),
+    IdempotencyKeyReused: ErrorAnswer(422, IdempotencyKeyReused.error_code),
+    StripeRefused: ErrorAnswer(502, StripeRefused.error_code),
+    StripeUnavailable: ErrorAnswer(503, StripeUnavailable.error_code),
+    StripeRateLimited: ErrorAnswer(503, StripeRateLimited.error_code),
+    StripeMisconfigured: ErrorAnswer(500, StripeMisconfigured.error_code),
+    WebhooksNotConfigured: ErrorAnswer(503, WebhooksNotConfigured.error_code),
+    # The database is locked or unreachable for now: worth a retry, not a 500.
+    OperationalError: ErrorAnswer(503, "DatabaseBusy"),
 }
 
-CHECKOUT_ERROR_STATUSES: dict[type[CheckoutError], int] = {
-    CheckoutValidationError: status.HTTP_400_BAD_REQUEST,
-    StripeCheckoutNotEnabled: status.HTTP_400_BAD_REQUEST,
-    PayableAlreadyPaid: status.HTTP_409_CONFLICT,
-    IdempotencyKeyInUse: status.HTTP_409_CONFLICT,
-    IdempotencyKeyReused: status.HTTP_422_UNPROCESSABLE_ENTITY,
-    StripeRefused: status.HTTP_502_BAD_GATEWAY,
-    StripeUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
-    StripeRateLimited: status.HTTP_503_SERVICE_UNAVAILABLE,
-    StripeMisconfigured: status.HTTP_500_INTERNAL_SERVER_ERROR,
-    InvalidWebhook: status.HTTP_400_BAD_REQUEST,
-    WebhooksNotConfigured: status.HTTP_503_SERVICE_UNAVAILABLE,
-}
+
+def answer_to(error_type: type[BaseException]) -> ErrorAnswer | None:
+    """The answer ``ERROR_ANSWERS`` gives ``error_type``, or the class nearest it there."""
+    for cls in error_type.__mro__:
+        if cls in ERROR_ANSWERS:
+            return ERROR_ANSWERS[cls]
+    return None
+
 
 # DRF's validation codes under FluentValidation's names, which ServiceStack reports.
 FIELD_ERROR_CODES = {
@@ -133,43 +161,48 @@ def _field_error_code(code: str) -> str:
 def servicestack_exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's ``EXCEPTION_HANDLER``: every exception becomes a response in ServiceStack's shape."""
     set_rollback()
+    if isinstance(exc, OperationalError):
+        logger.warning("Database unavailable in %s: %s", context.get("view"), exc)
+    response = error_response(exc)
+    if response is None:
+        logger.error("Unhandled error in %s", context.get("view"), exc_info=exc)
+        return Response(internal_error_body(exc), status=500)
+    return response
+
+
+def error_response(exc: Exception) -> Response | None:
+    """The answer to ``exc``, its status from ``ERROR_ANSWERS``; ``None`` for an exception
+    that nothing expects, which is a 500."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    answer = answer_to(type(exc))
+    if answer is None and isinstance(exc, exceptions.APIException):
+        answer = ErrorAnswer(exc.status_code, _field_error_code(exc.default_code))
+    if answer is None:
+        return None
 
+    headers = {}
     if isinstance(exc, exceptions.ValidationError):
-        return Response(validation_error_body(list(field_errors(exc.detail))), status=400)
-    if isinstance(exc, CheckoutValidationError):
-        return Response(validation_error_body(exc.errors), status=400)
-    if isinstance(exc, CheckoutError):
-        headers = None
+        body = validation_error_body(list(field_errors(exc.detail)))
+    elif isinstance(exc, CheckoutValidationError):
+        body = validation_error_body(exc.errors)
+    elif isinstance(exc, CheckoutError):
+        body = error_body(answer.error_code, exc.message)
         if isinstance(exc, StripeUnavailable):
-            headers = {"Retry-After": str(STRIPE_UNAVAILABLE_RETRY_AFTER_SECONDS)}
-        return Response(
-            error_body(exc.error_code, exc.message),
-            status=CHECKOUT_ERROR_STATUSES[type(exc)],
-            headers=headers,
-        )
-    if isinstance(exc, OperationalError):
-        # The database is locked or unreachable for now: worth a retry, not a 500.
-        logger.warning("Database unavailable in %s: %s", context.get("view"), exc)
-        return Response(
-            error_body("DatabaseBusy", "The service is busy; retry shortly."),
-            status=503,
-            headers={"Retry-After": str(DATABASE_BUSY_RETRY_AFTER_SECONDS)},
-        )
-    if isinstance(exc, exceptions.APIException):
-        headers = {}
+            headers["Retry-After"] = str(STRIPE_UNAVAILABLE_RETRY_AFTER_SECONDS)
+    elif isinstance(exc, OperationalError):
+        # Not the database's own message: that is for the log, not for callers.
+        body = error_body(answer.error_code, "The service is busy; retry shortly.")
+        headers["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER_SECONDS)
+    else:
+        body = error_body(answer.error_code, str(exc.detail))
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
-        code = API_EXCEPTION_CODES.get(type(exc), _field_error_code(exc.default_code))
-        return Response(error_body(code, str(exc.detail)), status=exc.status_code, headers=headers)
-
-    logger.error("Unhandled error in %s", context.get("view"), exc_info=exc)
-    return Response(internal_error_body(exc), status=500)
+    return Response(body, status=answer.status, headers=headers)
 
 
 def internal_error_body(exc: BaseException | None = None) -> dict[str, Any]:

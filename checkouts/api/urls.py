@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.urlpatterns import format_suffix_patterns
 
-from checkouts.api.schema import OpenApiJsonView, OpenApiYamlView, SwaggerDocsView
+from checkouts.api.docs import OpenApiJsonView, OpenApiYamlView, SwaggerDocsView
 from checkouts.api.views import CheckoutStatusView, CreateCheckoutView, StripeWebhookView
 
 urlpatterns = [

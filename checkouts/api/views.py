@@ -2,8 +2,6 @@
 
 from uuid import UUID
 
-from django.db import transaction
-from django.utils.decorators import method_decorator
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
@@ -14,7 +12,7 @@ from rest_framework.views import APIView
 
 from articles.models import Company
 from checkouts import lifecycle, selectors, services, webhooks
-from checkouts.api import schema
+from checkouts.api.schema.operations import CHECKOUT_STATUS, CREATE_CHECKOUT, RECEIVE_WEBHOOK
 from checkouts.api.serializers import (
     CheckoutResponseSerializer,
     CheckoutStatusRequestSerializer,
@@ -60,7 +58,7 @@ class CreateCheckoutView(APIView):
 
     response_name = "StripeCheckoutQueryResponse"
 
-    @schema.CREATE_CHECKOUT
+    @CREATE_CHECKOUT
     def post(self, request: Request, format: str | None = None) -> Response:
         payload = CreateCheckoutRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -83,7 +81,7 @@ class CheckoutStatusView(APIView):
 
     response_name = "StripeCheckoutStatusQueryResponse"
 
-    @schema.CHECKOUT_STATUS
+    @CHECKOUT_STATUS
     def post(self, request: Request, format: str | None = None) -> Response:
         payload = CheckoutStatusRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -98,7 +96,6 @@ class CheckoutStatusView(APIView):
         return Response(CheckoutStatusResponseSerializer(checkout).data)
 
 
-@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class StripeWebhookView(APIView):
     """``POST /payment/stripe/v1/webhook``: Stripe's signed event deliveries.
 
@@ -112,7 +109,7 @@ class StripeWebhookView(APIView):
     parser_classes = ()
     renderer_classes = (JSONRenderer,)
 
-    @schema.RECEIVE_WEBHOOK
+    @RECEIVE_WEBHOOK
     def post(self, request: Request, format: str | None = None) -> Response:
         delivery = webhooks.receive_webhook(
             payload=request.body, signature=request.headers.get("Stripe-Signature", "")
