@@ -3,8 +3,17 @@
     GET    /_emulator/requests          recorded requests {"data": [...]}
     POST   /_emulator/reset             forget everything (sessions, requests, faults, ...)
     GET    /_emulator/faults            pending faults
-    POST   /_emulator/faults            add a fault; JSON body with `Fault` fields
-    DELETE /_emulator/faults            remove all faults
+    POST   /_emulator/faults            add a fault; JSON body with `Fault` fields (kind,
+                                        method, path, stripe_account, times, status,
+                                        seconds, should_retry, message, code, hold,
+                                        after_work); 201 with the fault and its `id`
+    DELETE /_emulator/faults            remove all faults (letting go of held requests)
+    GET    /_emulator/faults/{id}       one fault, pending or used up (`fired`, `held`)
+    POST   /_emulator/faults/{id}/wait_until_held
+                                        {"timeout": 5, "count": 1}: wait until that many
+                                        requests reached its hold gate; 504 if they did not
+    POST   /_emulator/faults/{id}/release
+                                        open its hold gate: held requests go on
     POST   /_emulator/latency           {"seconds": 0.2}: delay every API request
     POST   /_emulator/clock             {"now": 1700000000} freezes time; {"now": null} thaws
     GET    /_emulator/sessions          every session, with account and line items
@@ -47,6 +56,7 @@ if TYPE_CHECKING:
     from .server import StripeEmulator
 
 _SESSION = re.compile(r"/_emulator/sessions/(?P<id>[^/]+)(?P<action>/[a-z_]+)?")
+_FAULT = re.compile(r"/_emulator/faults/(?P<id>[^/]+)(?P<action>/[a-z_]+)?")
 
 
 def handle(emulator: StripeEmulator, method: str, path: str, body: bytes) -> Response:
@@ -79,6 +89,12 @@ def _route(emulator: StripeEmulator, method: str, path: str, payload: Any) -> Re
         if method == "DELETE":
             emulator.faults.clear()
             return _ok({"deleted": True})
+    found = _FAULT.fullmatch(path)
+    if found:
+        try:
+            return _fault(emulator, method, emulator.fault(found["id"]), found["action"], payload)
+        except KeyError:
+            return _error(404, f"No such fault: '{found['id']}'")
     if (method, path) == ("POST", "/_emulator/latency"):
         emulator.latency = float(payload.get("seconds", 0))
         return _ok({"seconds": emulator.latency})
@@ -132,6 +148,22 @@ def _session(
         _only(payload)
         return _ok(emulator.cancel_session(session_id))
     return _not_found(method, f"/_emulator/sessions/{session_id}{action or ''}")
+
+
+def _fault(
+    emulator: StripeEmulator, method: str, fault: Fault, action: str | None, payload: Any
+) -> Response:
+    if (method, action) == ("GET", None):
+        return _ok(fault.to_dict())
+    if (method, action) == ("POST", "/wait_until_held"):
+        _only(payload, "timeout", "count")
+        fault.wait_until_held(float(payload.get("timeout", 5.0)), int(payload.get("count", 1)))
+        return _ok(fault.to_dict())
+    if (method, action) == ("POST", "/release"):
+        _only(payload)
+        fault.release()
+        return _ok(fault.to_dict())
+    return _not_found(method, f"/_emulator/faults/{fault.id}{action or ''}")
 
 
 def _webhook(emulator: StripeEmulator, method: str, path: str, payload: Any) -> Response:

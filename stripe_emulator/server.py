@@ -44,9 +44,10 @@ class StripeEmulator:
     Guarantees: state (sessions, events, recorded requests, idempotency cache,
     faults) is thread-safe; `start()` returns only once the server accepts
     requests; `stop()` returns promptly even while requests are held by
-    `timeout` or `latency` faults (they are answered by closing the
-    connection), and is safe to call twice; `reset()` likewise releases held
-    requests, so a held request never runs against a later test's state.
+    `timeout` or `latency` faults or a fault's hold gate (they are answered by
+    closing the connection, without running), and is safe to call twice;
+    `reset()` likewise releases held requests, so a held request never runs
+    against a later test's state.
 
     Sessions expire by themselves once the emulator's clock passes
     `expires_at`: a background checker does it while serving, and every
@@ -141,6 +142,7 @@ class StripeEmulator:
         with self._release_lock:
             held, self._release = self._release, threading.Event()
         held.set()
+        self.faults.abandon_gates()
 
     # --- time -----------------------------------------------------------------
 
@@ -332,8 +334,17 @@ class StripeEmulator:
         should_retry: bool | None = None,
         message: str | None = None,
         code: str | None = None,
+        hold: bool = False,
+        after_work: bool = False,
     ) -> Fault:
-        """Make the next `times` requests matching method/path/account fail as `kind`."""
+        """Make the next `times` requests matching method/path/account fail as `kind`.
+
+        `after_work=True` (error, drop, timeout): run the request in full first,
+        then answer the error / drop the connection / hold it `seconds` and drop.
+        `hold=True`: matching requests wait inside the emulator until
+        `fault.release()` (see `Fault.wait_until_held`), then go on as `kind`
+        says (`"pass_through"`: normally). See `faults` for the details.
+        """
         return self.faults.add(
             Fault(
                 kind,
@@ -346,8 +357,14 @@ class StripeEmulator:
                 should_retry=should_retry,
                 message=message,
                 code=code,
+                hold=hold,
+                after_work=after_work,
             )
         )
+
+    def fault(self, fault_id: str) -> Fault:
+        """A fault injected since the last reset, pending or used up (KeyError if unknown)."""
+        return self.faults.get(fault_id)
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -441,16 +458,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
         fault = emulator.faults.take(self.command, path, record.stripe_account)
         if fault is not None:
             emulator.store.update_record(record, fault=fault.kind)
-        delay = emulator.latency
-        if fault is not None and fault.kind in ("timeout", "latency"):
-            delay += fault.seconds or 0.0
-        if (delay > 0 and release.wait(delay)) or (fault is not None and fault.kind == "drop"):
+        if fault is not None and fault.hold and not fault.wait_at_gate(release):
             self._drop()
             return
-        if fault is not None and fault.kind == "error":
-            response = api.error_response(
-                fault.error(), request.request_id, received_at, api.response_headers(request)
-            )
+        before = fault if fault is not None and not fault.after_work else None
+        delay = emulator.latency
+        if before is not None and before.kind in ("timeout", "latency"):
+            delay += before.seconds or 0.0
+        if (delay > 0 and release.wait(delay)) or (before is not None and before.kind == "drop"):
+            self._drop()
+            return
+        if before is not None and before.kind == "error":
+            response = self._fault_error(before, request)
         else:
             response = api.handle(
                 request,
@@ -458,12 +477,25 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 base_url=emulator.url,
                 api_key_prefix=emulator.api_key_prefix,
             )
+            emulator.store.update_record(record, handled_status=response.status)
         emulator.store.update_record(
-            record,
-            status=response.status,
-            idempotent_replayed="Idempotent-Replayed" in response.headers,
+            record, idempotent_replayed="Idempotent-Replayed" in response.headers
         )
+        if fault is not None and fault.after_work:
+            if fault.kind != "error":
+                # The work is done and stored; the client never hears of it.
+                if fault.kind == "timeout":
+                    release.wait(fault.seconds or 0.0)
+                self._drop()
+                return
+            response = self._fault_error(fault, request)
+        emulator.store.update_record(record, status=response.status)
         self._send(response)
+
+    def _fault_error(self, fault: Fault, request: api.ApiRequest) -> api.Response:
+        return api.error_response(
+            fault.error(), request.request_id, request.received_at, api.response_headers(request)
+        )
 
     def _decode_params(
         self, query: str, body: bytes

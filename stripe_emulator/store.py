@@ -21,7 +21,12 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 
 @dataclass
 class RecordedRequest:
-    """One request as the emulator received it (params decoded, values still strings)."""
+    """One request as the emulator received it (params decoded, values still strings).
+
+    `status` is what the client was answered (None: nothing, the connection was
+    dropped); `handled_status` what the API itself answered, even when a fault
+    then replaced or dropped that answer (None: the request never ran).
+    """
 
     request_id: str
     method: str
@@ -34,6 +39,7 @@ class RecordedRequest:
     status: int | None = None
     fault: str | None = None
     idempotent_replayed: bool = False
+    handled_status: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
