@@ -9,11 +9,13 @@ with StripeEmulator() as emulator:
     emulator.complete_session(session.id)      # or: the customer pays at session.url
     emulator.drain_webhooks()                  # checkout.session.completed was delivered
 
-Modules: `server` (StripeEmulator, HTTP), `api`/`routes`/`checkout`/`event_api`
-(the Stripe API), `lifecycle` (session state changes and their events),
-`expiry` (sessions expiring by themselves), `events` (event objects),
-`webhooks` (signing and delivery), `pages`/`templates`/`embedded_js` (the
-customer's browser side), `control` (the `/_emulator/` control API).
+Modules: `server` (StripeEmulator, HTTP), `faults` (injected failures and hold
+gates), `api`/`routes`/`checkout`/`event_api`/`webhook_endpoint_api` (the
+Stripe API), `lifecycle` (session state changes and their events), `expiry`
+(sessions expiring by themselves), `events` (event objects), `endpoints`
+(which webhook endpoints get which events), `webhooks` (signing and
+delivery), `pages`/`templates`/`embedded_js` (the customer's browser side),
+`control` (the `/_emulator/` control API).
 """
 
 from .errors import ApiError

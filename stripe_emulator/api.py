@@ -105,6 +105,7 @@ def _handle(
             base_url=base_url,
             store=store,
             idempotency_key=idempotency_key,
+            raw_params=request.params,
         )
         if route.check is not None:
             route.check(ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import errors, lifecycle, objects
+from . import errors, expansion, lifecycle, objects
 from .pagination import DEFAULT_LIMIT, check_pagination, matches_created, paginate
 from .routing import ApiContext
 from .store import StoredSession
@@ -20,10 +20,7 @@ Response = tuple[int, dict[str, Any]]
 
 
 def check_expand(ctx: ApiContext, prefix: str = "") -> None:
-    for index, path in enumerate(ctx.params.get("expand", [])):
-        field_path = path.removeprefix(prefix) if prefix else path
-        if field_path.split(".")[0] not in objects.EXPANDABLE_SESSION_FIELDS:
-            raise errors.invalid(f"This property cannot be expanded ({path}).", f"expand[{index}]")
+    expansion.check_expand(ctx, objects.EXPANDABLE_SESSION_FIELDS, prefix)
 
 
 def check_list(ctx: ApiContext) -> None:

@@ -33,6 +33,10 @@
     DELETE /_emulator/webhook           send new events nowhere
     GET    /_emulator/webhook/deliveries
                                         every delivery attempt, in the order made
+    GET    /_emulator/webhook_endpoints every endpoint created through /v1/webhook_endpoints,
+                                        with its account, connect flag and secret
+    POST   /_emulator/webhook_delivery  {"retry_delays"?, "max_attempts"?, "timeout"?}: how
+                                        events are delivered to those endpoints
     POST   /_emulator/webhook/drain     {"timeout": 10}: wait until everything queued is
                                         delivered or given up; 504 if that takes longer
 
@@ -108,7 +112,17 @@ def _route(emulator: StripeEmulator, method: str, path: str, payload: Any) -> Re
         return _ok({"expired": emulator.expire_due_sessions()})
     if (method, path) == ("GET", "/_emulator/events"):
         return _ok({"data": emulator.events})
-    if path.startswith("/_emulator/webhook"):
+    if (method, path) == ("GET", "/_emulator/webhook_endpoints"):
+        return _ok({"data": emulator.webhook_endpoints()})
+    if (method, path) == ("POST", "/_emulator/webhook_delivery"):
+        _only(payload, "retry_delays", "max_attempts", "timeout")
+        emulator.set_webhook_delivery(
+            tuple(payload.get("retry_delays", DEFAULT_RETRY_DELAYS)),
+            max_attempts=payload.get("max_attempts"),
+            timeout=float(payload.get("timeout", DEFAULT_TIMEOUT)),
+        )
+        return _ok({"delivery": "set"})
+    if path == "/_emulator/webhook" or path.startswith("/_emulator/webhook/"):
         return _webhook(emulator, method, path, payload)
     found = _SESSION.fullmatch(path)
     if found:

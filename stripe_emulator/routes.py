@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from stripe.params import EventListParams, EventRetrieveParams
+from stripe.params import (
+    EventListParams,
+    EventRetrieveParams,
+    WebhookEndpointCreateParams,
+    WebhookEndpointDeleteParams,
+    WebhookEndpointListParams,
+    WebhookEndpointRetrieveParams,
+    WebhookEndpointUpdateParams,
+)
 from stripe.params.checkout import (
     SessionCreateParams,
     SessionExpireParams,
@@ -12,10 +20,14 @@ from stripe.params.checkout import (
 )
 
 from . import checkout, event_api, rules
+from . import webhook_endpoint_api as endpoints
+from .expansion import check_no_expand
 from .pagination import check_pagination
 from .routing import ApiContext, Route
 
 _SESSION = r"/v1/checkout/sessions/(?P<session>[^/]+)"
+_ENDPOINTS = r"/v1/webhook_endpoints"
+_ENDPOINT = _ENDPOINTS + r"/(?P<endpoint>[^/]+)"
 
 
 def _check_create(ctx: ApiContext) -> None:
@@ -49,8 +61,21 @@ ROUTES: tuple[Route, ...] = (
         r"/v1/events/(?P<event>[^/]+)",
         EventRetrieveParams,
         event_api.retrieve,
-        event_api.check_no_expand,
+        check_no_expand,
     ),
+    Route(
+        "POST", _ENDPOINTS, WebhookEndpointCreateParams, endpoints.create, endpoints.check_create
+    ),
+    Route(
+        "GET",
+        _ENDPOINTS,
+        WebhookEndpointListParams,
+        endpoints.list_endpoints,
+        endpoints.check_list,
+    ),
+    Route("GET", _ENDPOINT, WebhookEndpointRetrieveParams, endpoints.retrieve, check_no_expand),
+    Route("POST", _ENDPOINT, WebhookEndpointUpdateParams, endpoints.update, endpoints.check_update),
+    Route("DELETE", _ENDPOINT, WebhookEndpointDeleteParams, endpoints.delete),
 )
 
 

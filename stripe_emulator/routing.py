@@ -29,6 +29,8 @@ class ApiContext:
     base_url: str
     store: Store
     idempotency_key: str | None = None
+    # The params as decoded, before validation: to tell `metadata[key]=` (unset) from absent.
+    raw_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def now(self) -> int:

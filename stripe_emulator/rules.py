@@ -13,15 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import errors
+from .metadata import check_metadata
 from .routing import ApiContext
 
 MIN_EXPIRY_SECONDS = 30 * 60
 MAX_EXPIRY_SECONDS = 24 * 60 * 60
 MAX_LINE_ITEMS = 100
 MAX_CLIENT_REFERENCE_ID = 200
-MAX_METADATA_KEYS = 50
-MAX_METADATA_KEY = 40
-MAX_METADATA_VALUE = 500
 MAX_URL = 5000
 MAX_DECIMAL_PLACES = 12
 
@@ -60,7 +58,7 @@ def check_create(ctx: ApiContext) -> None:
     _check_all_metadata(params)
     for name in ("success_url", "cancel_url", "return_url"):
         if name in params:
-            _check_url(params[name], name)
+            check_url(params[name], name)
     _check_ui_mode(params)
     _check_expires_at(params, ctx.now)
     if "currency" in params:
@@ -94,43 +92,19 @@ def _check_client_reference_id(params: dict[str, Any]) -> None:
 
 
 def _check_all_metadata(params: dict[str, Any]) -> None:
-    _check_metadata(params.get("metadata"), "metadata")
-    _check_metadata(
+    check_metadata(params.get("metadata"), "metadata")
+    check_metadata(
         params.get("payment_intent_data", {}).get("metadata"), "payment_intent_data[metadata]"
     )
     for index, item in enumerate(params.get("line_items", [])):
-        _check_metadata(item.get("metadata"), f"line_items[{index}][metadata]")
+        check_metadata(item.get("metadata"), f"line_items[{index}][metadata]")
         product_data = item.get("price_data", {}).get("product_data", {})
-        _check_metadata(
+        check_metadata(
             product_data.get("metadata"), f"line_items[{index}][price_data][product_data][metadata]"
         )
 
 
-def _check_metadata(metadata: dict[str, str] | None, param: str) -> None:
-    if not metadata:
-        return
-    if len(metadata) > MAX_METADATA_KEYS:
-        raise errors.invalid(
-            f"You can have up to {MAX_METADATA_KEYS} metadata keys, but you passed in "
-            f"{len(metadata)} keys.",
-            param,
-        )
-    for key, value in metadata.items():
-        if len(key) > MAX_METADATA_KEY:
-            raise errors.invalid(
-                f"Metadata keys can have up to {MAX_METADATA_KEY} characters, but you passed in "
-                f"a key that is {len(key)} characters. Invalid key: {key}",
-                f"{param}[{key}]",
-            )
-        if len(value) > MAX_METADATA_VALUE:
-            raise errors.invalid(
-                f"Metadata values can have up to {MAX_METADATA_VALUE} characters, but you passed "
-                f"in a value that is {len(value)} characters. Invalid value: {value}",
-                f"{param}[{key}]",
-            )
-
-
-def _check_url(url: str, param: str) -> None:
+def check_url(url: str, param: str) -> None:
     parts = urlsplit(url)
     if (
         parts.scheme not in ("http", "https")

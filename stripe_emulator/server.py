@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import api, control, errors, lifecycle, objects, pages
+from .endpoints import DeliverySettings
 from .expiry import ExpiryChecker
 from .faults import Fault, FaultKind, FaultPlan
 from .forms import FormError, FormValue, decode_pairs
@@ -53,8 +54,9 @@ class StripeEmulator:
     `expires_at`: a background checker does it while serving, and every
     request, `set_time()` and `complete_session()` first expires what is due,
     so nothing is ever seen open past its `expires_at`. Every session state
-    change emits its event (see `lifecycle`), delivered to the webhook set
-    with `configure_webhook()` from a background thread (see `webhooks`).
+    change emits its event (see `lifecycle`), delivered from a background
+    thread to the webhook set with `configure_webhook()` and to the endpoints
+    created through `/v1/webhook_endpoints` (see `endpoints`, `webhooks`).
 
     Public attributes: `store` (state; `store.lock` serialises API requests),
     `faults` (pending faults), `latency` (seconds added to every API request),
@@ -70,7 +72,7 @@ class StripeEmulator:
         self.faults = FaultPlan()
         self.latency = 0.0
         self._frozen_at: float | None = None
-        self.webhooks = WebhookDispatcher()
+        self.webhooks = WebhookDispatcher(self.store.webhook_endpoints)
         self.store.events.sink = self.webhooks
         self._expiry = ExpiryChecker(self._expiry_tick)
         self._release_lock = threading.Lock()
@@ -129,8 +131,9 @@ class StripeEmulator:
         self.stop()
 
     def reset(self) -> None:
-        """Forget sessions, events, recorded requests, idempotency keys, faults, latency,
-        frozen time, the webhook endpoint and its deliveries (undelivered events are dropped)."""
+        """Forget sessions, payments, refunds, events, recorded requests, idempotency keys,
+        faults, latency, frozen time, webhook endpoints and their deliveries (undelivered
+        events are dropped)."""
         self.faults.clear()
         self._release_held()
         self.webhooks.reset()
@@ -292,10 +295,11 @@ class StripeEmulator:
     ) -> WebhookEndpoint:
         """Send every event emitted from now on to `url`, signed with `secret`.
 
-        One endpoint receives all events of all accounts (like a Connect
-        endpoint); configuring again replaces it. Failed deliveries (5xx,
-        connection errors) are retried after `retry_delays` seconds, up to
-        `max_attempts` attempts (default: one more than there are delays).
+        This one endpoint receives all events of all accounts (like `stripe
+        listen`), besides the endpoints created through `/v1/webhook_endpoints`;
+        configuring again replaces it. Failed deliveries (5xx, connection
+        errors) are retried after `retry_delays` seconds, up to `max_attempts`
+        attempts (default: one more than there are delays).
         """
         endpoint = WebhookEndpoint(
             url, secret, tuple(retry_delays), max_attempts=max_attempts, timeout=timeout
@@ -304,8 +308,26 @@ class StripeEmulator:
         return endpoint
 
     def remove_webhook(self) -> None:
-        """Stop sending new events anywhere (queued ones are still delivered)."""
+        """Stop sending new events to the configured endpoint (queued ones are still delivered;
+        endpoints created through the API keep receiving theirs)."""
         self.webhooks.configure(None)
+
+    def webhook_endpoints(self) -> list[dict[str, Any]]:
+        """Every endpoint created through `/v1/webhook_endpoints`, oldest first, as
+        `{"account", "connect", "secret", "endpoint"}` (the secret the API shows only once)."""
+        return [registered.to_dict() for registered in self.store.webhook_endpoints.registered()]
+
+    def set_webhook_delivery(
+        self,
+        retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
+        *,
+        max_attempts: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """How events are delivered to endpoints created through the API (reset: defaults)."""
+        self.store.webhook_endpoints.set_delivery(
+            DeliverySettings(tuple(retry_delays), max_attempts, timeout)
+        )
 
     @property
     def webhook_deliveries(self) -> list[DeliveryRecord]:

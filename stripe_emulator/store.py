@@ -1,4 +1,5 @@
-"""The emulator's state: sessions, events, recorded requests and the idempotency cache.
+"""The emulator's state: sessions, events, webhook endpoints, recorded requests and the
+idempotency cache.
 
 `Store` guarantees consistency under concurrent requests: every read and write
 goes through `store.lock` (re-entrant), and the API layer holds it for a whole
@@ -14,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .endpoints import EndpointRegistry
 from .events import EventLog
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
@@ -59,6 +61,15 @@ class StoredSession:
     async_payment: AsyncPayment | None = None
 
 
+@dataclass
+class StoredObject:
+    """An API object other than a session (payment_intent, charge, refund, ...) and its owner."""
+
+    account: str | None
+    object: dict[str, Any]
+    sequence: int
+
+
 @dataclass(frozen=True)
 class IdempotentResult:
     fingerprint: tuple[str, str, str]
@@ -75,11 +86,13 @@ IdempotencyScope = tuple[str, str | None, str]
 class Store:
     lock: threading.RLock = field(default_factory=threading.RLock)
     _sessions: dict[str, StoredSession] = field(default_factory=dict)
+    _objects: dict[str, StoredObject] = field(default_factory=dict)
     _requests: list[RecordedRequest] = field(default_factory=list)
     _idempotency: dict[IdempotencyScope, IdempotentResult] = field(default_factory=dict)
     _sequence: int = 0
     _recorded: threading.Condition = field(init=False)
     events: EventLog = field(default_factory=EventLog)
+    webhook_endpoints: EndpointRegistry = field(default_factory=EndpointRegistry)
 
     def __post_init__(self) -> None:
         self._recorded = threading.Condition(self.lock)
@@ -87,9 +100,11 @@ class Store:
     def reset(self) -> None:
         with self.lock:
             self._sessions.clear()
+            self._objects.clear()
             self._requests.clear()
             self._idempotency.clear()
             self.events.clear()
+            self.webhook_endpoints.reset()
 
     # --- sessions -----------------------------------------------------------
 
@@ -142,6 +157,56 @@ class Store:
     def all_sessions(self) -> list[StoredSession]:
         with self.lock:
             return copy.deepcopy(sorted(self._sessions.values(), key=lambda s: s.sequence))
+
+    # --- other objects (ids are unique across kinds: they carry the kind's prefix) ----------
+
+    def add_object(self, account: str | None, obj: dict[str, Any]) -> StoredObject:
+        """Keep `obj` (live: later changes to it are the stored state) as `account`'s."""
+        with self.lock:
+            self._sequence += 1
+            stored = StoredObject(account, obj, self._sequence)
+            self._objects[obj["id"]] = stored
+            return stored
+
+    def find_object(
+        self, kind: str | None, object_id: str, account: str | None
+    ) -> StoredObject | None:
+        """The live stored object if it is a `kind` (None: any) belonging to `account`."""
+        with self.lock:
+            stored = self.any_object(kind, object_id)
+            return stored if stored is not None and stored.account == account else None
+
+    def any_object(self, kind: str | None, object_id: str) -> StoredObject | None:
+        """The live stored object of `kind` (None: any), whichever account owns it."""
+        with self.lock:
+            stored = self._objects.get(object_id)
+            if stored is None or kind not in (None, stored.object["object"]):
+                return None
+            return stored
+
+    def objects_of(self, kind: str, account: str | None) -> list[StoredObject]:
+        """The live stored `kind` objects of one account, newest first."""
+        with self.lock:
+            owned = [
+                s
+                for s in self._objects.values()
+                if s.object["object"] == kind and s.account == account
+            ]
+            return sorted(owned, key=lambda stored: stored.sequence, reverse=True)
+
+    def all_objects(self, kind: str) -> list[StoredObject]:
+        """Deep copies of every stored `kind` object, whichever account owns it, oldest first."""
+        with self.lock:
+            every = [s for s in self._objects.values() if s.object["object"] == kind]
+            return copy.deepcopy(sorted(every, key=lambda stored: stored.sequence))
+
+    def object_snapshot(self, kind: str, object_id: str) -> StoredObject:
+        """A deep copy of a stored `kind` object, whichever account owns it; KeyError if none."""
+        with self.lock:
+            stored = self.any_object(kind, object_id)
+            if stored is None:
+                raise KeyError(object_id)
+            return copy.deepcopy(stored)
 
     # --- recorded requests --------------------------------------------------
 
