@@ -18,11 +18,8 @@ EXPIRED = "checkout.session.expired"
 
 @pytest.fixture
 def other_receiver() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    try:
+    with WebhookReceiver() as receiver:
         yield receiver
-    finally:
-        receiver.stop()
 
 
 def create_endpoint(client: stripe.StripeClient, url: str, account: str | None = None, **params):
