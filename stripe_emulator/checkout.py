@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import errors, expansion, lifecycle, objects
+from . import errors, expansion, lifecycle, objects, rules
 from .pagination import DEFAULT_LIMIT, check_pagination, matches_created, paginate
 from .routing import ApiContext
 from .store import StoredSession
@@ -36,7 +36,7 @@ def create(ctx: ApiContext) -> Response:
     created = ctx.now
     line_items = [objects.build_line_item(item, created) for item in params.get("line_items", [])]
     currency = params.get("currency") or (line_items[0]["currency"] if line_items else None)
-    amount = sum(item["amount_total"] for item in line_items) if line_items else None
+    amount = rules.session_total(params["line_items"]) if line_items else None
     session = objects.build_session(
         params,
         session_id=objects.new_session_id(),
@@ -46,7 +46,7 @@ def create(ctx: ApiContext) -> Response:
         amount_total=amount,
         base_url=ctx.base_url,
     )
-    ctx.store.add_session(ctx.account, session, line_items)
+    ctx.store.add_session(ctx.account, session, line_items, params.get("payment_intent_data", {}))
     return 200, _render(ctx.store.find_session(session["id"], ctx.account), ctx)
 
 
@@ -119,7 +119,8 @@ def _render(
         session["line_items"] = objects.list_object(
             url, items[:DEFAULT_LIMIT], len(items) > DEFAULT_LIMIT
         )
-    return session
+    others = [path for path in expand if path.split(".")[0] != "line_items"]
+    return expansion.expand(ctx, session, others)
 
 
 _EQUALITY_FILTERS = (

@@ -26,6 +26,24 @@
     POST   /_emulator/sessions/{id}/cancel
                                         the customer clicks back (changes nothing)
     POST   /_emulator/expire_due        expire sessions due by the emulator's clock now
+    GET    /_emulator/payment_intents/{id}
+    GET    /_emulator/charges/{id}
+    GET    /_emulator/application_fees/{id}
+    GET    /_emulator/refunds/{id}      one object, whichever account owns it:
+                                        {"account", "object"}
+    GET    /_emulator/refunds           every refund, oldest first {"data": [...]}
+    POST   /_emulator/refunds           a refund "from the Dashboard": {"payment_intent",
+                                        "amount"?, "reason"?, "metadata"?}; no API request
+                                        recorded, same rules (Stripe's error if refused)
+                                        and events as POST /v1/refunds
+    POST   /_emulator/refunds_start_pending
+                                        {"times": 1}: the next refunds (null: all) start
+                                        pending
+    POST   /_emulator/refunds/{id}/settle
+                                        a pending refund succeeds (refund.updated)
+    POST   /_emulator/refunds/{id}/fail {"failure_reason"?: "unknown"}: a pending or
+                                        succeeded refund fails (refund.failed,
+                                        refund.updated; the charge's amount_refunded drops)
     GET    /_emulator/events            every event emitted, oldest first
     GET    /_emulator/webhook           the webhook endpoint ({"endpoint": null} if none)
     POST   /_emulator/webhook           {"url", "secret", "retry_delays"?, "max_attempts"?,
@@ -40,7 +58,7 @@
     POST   /_emulator/webhook/drain     {"timeout": 10}: wait until everything queued is
                                         delivered or given up; 504 if that takes longer
 
-Answers are JSON; a session the emulator does not know is a 404, an action
+Answers are JSON; an object the emulator does not know is a 404, an action
 its state does not allow (or a malformed body) a 400. No auth: this API
 exists only on the emulator.
 """
@@ -52,7 +70,9 @@ import re
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from . import control_payments
 from .api import Response
+from .errors import ApiError
 from .faults import Fault
 from .webhooks import DEFAULT_RETRY_DELAYS, DEFAULT_TIMEOUT
 
@@ -74,6 +94,10 @@ def handle(emulator: StripeEmulator, method: str, path: str, body: bytes) -> Res
         return _route(emulator, method, path, payload)
     except TimeoutError as error:
         return _error(504, str(error))
+    except KeyError as error:
+        return _error(404, f"No such object: {error}")
+    except ApiError as error:
+        return Response(error.status, error.body())
     except (TypeError, ValueError, re.error) as error:
         return _error(400, str(error))
 
@@ -124,6 +148,9 @@ def _route(emulator: StripeEmulator, method: str, path: str, payload: Any) -> Re
         return _ok({"delivery": "set"})
     if path == "/_emulator/webhook" or path.startswith("/_emulator/webhook/"):
         return _webhook(emulator, method, path, payload)
+    answered = control_payments.route(emulator, method, path, payload)
+    if answered is not None:
+        return answered
     found = _SESSION.fullmatch(path)
     if found:
         try:

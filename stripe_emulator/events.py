@@ -27,6 +27,11 @@ SESSION_COMPLETED = "checkout.session.completed"
 SESSION_ASYNC_PAYMENT_SUCCEEDED = "checkout.session.async_payment_succeeded"
 SESSION_ASYNC_PAYMENT_FAILED = "checkout.session.async_payment_failed"
 SESSION_EXPIRED = "checkout.session.expired"
+REFUND_CREATED = "refund.created"
+REFUND_UPDATED = "refund.updated"
+REFUND_FAILED = "refund.failed"
+CHARGE_REFUNDED = "charge.refunded"
+APPLICATION_FEE_REFUNDED = "application_fee.refunded"
 
 
 def new_event_id() -> str:

@@ -14,8 +14,9 @@ from typing import Any
 
 _ALPHABET = string.ascii_letters + string.digits
 
-# Fields a client may expand on a checkout.session. Only `line_items` is
-# materialised; the others are ids the emulator holds no object for.
+# Fields a client may expand on a checkout.session. `line_items` and
+# `payment_intent` are materialised; the others are ids the emulator holds no
+# object for.
 EXPANDABLE_SESSION_FIELDS = frozenset(
     {
         "customer",

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from . import errors
 from .metadata import check_metadata
+from .objects import line_amount
 from .routing import ApiContext
 
 MIN_EXPIRY_SECONDS = 30 * 60
@@ -71,6 +72,7 @@ def check_create(ctx: ApiContext) -> None:
             raise errors.invalid("You can not pass `line_items` in `setup` mode.", "line_items")
         return
     _check_line_items(params, mode)
+    _check_application_fee(params, ctx.account)
 
 
 def _check_customer(params: dict[str, Any]) -> None:
@@ -191,6 +193,37 @@ def _check_line_items(params: dict[str, Any], mode: str) -> None:
             f"({first_currency}).",
             "currency",
         )
+
+
+def _check_application_fee(params: dict[str, Any], account: str | None) -> None:
+    """`payment_intent_data[application_fee_amount]`: only for a direct charge on a connected
+    account (or a destination charge), from 0 up to the session's total."""
+    intent_data = params.get("payment_intent_data", {})
+    fee = intent_data.get("application_fee_amount")
+    if fee is None:
+        return
+    param = "payment_intent_data[application_fee_amount]"
+    if account is None and "destination" not in intent_data.get("transfer_data", {}):
+        raise errors.invalid(
+            "Can only apply an application_fee_amount when the PaymentIntent is attempting a "
+            "direct payment (using an OAuth key or Stripe-Account header) or destination "
+            "payment (using `transfer_data[destination]`).",
+            param,
+        )
+    if fee < 0:
+        raise errors.value_at_least(param, 0)
+    total = session_total(params["line_items"])
+    if fee > total:
+        raise errors.invalid(
+            f"The application fee amount ({fee}) cannot be greater than the total amount of "
+            f"the Checkout Session ({total}).",
+            param,
+        )
+
+
+def session_total(line_items: list[dict[str, Any]]) -> int:
+    """What the customer pays for these (checked) line items, in the smallest unit."""
+    return sum(line_amount(item["price_data"], item["quantity"]) for item in line_items)
 
 
 def _check_line_item(item: dict[str, Any], param: str, mode: str) -> str:

@@ -25,6 +25,7 @@ from .expiry import ExpiryChecker
 from .faults import Fault, FaultKind, FaultPlan
 from .forms import FormError, FormValue, decode_pairs
 from .lifecycle import PaymentStatus
+from .payment_controls import PaymentControls
 from .store import RecordedRequest, Store, StoredSession
 from .webhooks import (
     DEFAULT_RETRY_DELAYS,
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
-class StripeEmulator:
+class StripeEmulator(PaymentControls):
     """A Stripe API stand-in over real HTTP, for the official SDK to talk to.
 
     Guarantees: state (sessions, events, recorded requests, idempotency cache,
@@ -57,6 +58,10 @@ class StripeEmulator:
     change emits its event (see `lifecycle`), delivered from a background
     thread to the webhook set with `configure_webhook()` and to the endpoints
     created through `/v1/webhook_endpoints` (see `endpoints`, `webhooks`).
+
+    Paying a session creates its PaymentIntent and Charge (see `payments`);
+    refunds, and what Stripe does to them later, are driven through
+    `PaymentControls`' methods.
 
     Public attributes: `store` (state; `store.lock` serialises API requests),
     `faults` (pending faults), `latency` (seconds added to every API request),
@@ -214,8 +219,9 @@ class StripeEmulator:
 
         Sets status `complete`, `payment_status` ("unpaid" models a delayed
         payment method, settled later with `settle_async_payment`), a
-        `payment_intent`, a new `customer`, `customer_details`, clears `url`,
-        and emits `checkout.session.completed`. KeyError if unknown;
+        `payment_intent` (in `payment` mode, with its charge: see `payments`),
+        a new `customer`, `customer_details`, clears `url`, and emits
+        `checkout.session.completed`. KeyError if unknown;
         `lifecycle.SessionStateError` (a ValueError) if not open.
         """
         self.expire_due_sessions()
@@ -233,8 +239,9 @@ class StripeEmulator:
     def settle_async_payment(self, session_id: str, succeeded: bool = True) -> dict[str, Any]:
         """The delayed payment of a session completed "unpaid" succeeds or fails, once.
 
-        Success makes it `paid` and emits `checkout.session.async_payment_succeeded`;
-        failure leaves it `unpaid` and emits `checkout.session.async_payment_failed`.
+        Success makes it `paid` (its intent and charge succeeded) and emits
+        `checkout.session.async_payment_succeeded`; failure leaves it `unpaid` (the
+        charge failed) and emits `checkout.session.async_payment_failed`.
         KeyError if unknown; `lifecycle.SessionStateError` if no payment is pending.
         """
         with self.store.lock:

@@ -59,6 +59,8 @@ class StoredSession:
     # The outcome of a delayed payment method: "pending" from a completion
     # with payment_status "unpaid" until it is settled, once.
     async_payment: AsyncPayment | None = None
+    # The create request's `payment_intent_data` (the session object does not show it).
+    payment_intent_data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,6 +92,8 @@ class Store:
     _requests: list[RecordedRequest] = field(default_factory=list)
     _idempotency: dict[IdempotencyScope, IdempotentResult] = field(default_factory=dict)
     _sequence: int = 0
+    # How many of the next refunds start `pending` (None: every one, until reset).
+    _pending_refunds: int | None = 0
     _recorded: threading.Condition = field(init=False)
     events: EventLog = field(default_factory=EventLog)
     webhook_endpoints: EndpointRegistry = field(default_factory=EndpointRegistry)
@@ -101,6 +105,7 @@ class Store:
         with self.lock:
             self._sessions.clear()
             self._objects.clear()
+            self._pending_refunds = 0
             self._requests.clear()
             self._idempotency.clear()
             self.events.clear()
@@ -109,12 +114,16 @@ class Store:
     # --- sessions -----------------------------------------------------------
 
     def add_session(
-        self, account: str | None, session: dict[str, Any], line_items: list[dict[str, Any]]
+        self,
+        account: str | None,
+        session: dict[str, Any],
+        line_items: list[dict[str, Any]],
+        payment_intent_data: dict[str, Any] | None = None,
     ) -> None:
         with self.lock:
             self._sequence += 1
             self._sessions[session["id"]] = StoredSession(
-                account, session, line_items, self._sequence
+                account, session, line_items, self._sequence, None, payment_intent_data or {}
             )
 
     def find_session(self, session_id: str, account: str | None) -> StoredSession | None:
@@ -207,6 +216,23 @@ class Store:
             if stored is None:
                 raise KeyError(object_id)
             return copy.deepcopy(stored)
+
+    def start_refunds_pending(self, times: int | None) -> None:
+        """Make the next `times` refunds (None: every one) start `pending`; 0: none."""
+        if times is not None and times < 0:
+            raise ValueError("times must not be negative (or None for every refund)")
+        with self.lock:
+            self._pending_refunds = times
+
+    def take_pending_refund(self) -> bool:
+        """Whether the refund being created starts `pending` (using up one of `times`)."""
+        with self.lock:
+            if self._pending_refunds is None:
+                return True
+            if self._pending_refunds > 0:
+                self._pending_refunds -= 1
+                return True
+            return False
 
     # --- recorded requests --------------------------------------------------
 
