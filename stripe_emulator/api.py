@@ -95,6 +95,8 @@ def _handle(
             if previous is not None:
                 return _replay(previous, fingerprint, idempotency_key, headers)
 
+        if route.precheck is not None:
+            route.precheck(request.params)
         ctx = ApiContext(
             params=validation.validate(validation.schema_for(route.params_class), request.params),
             path_args=path_args,

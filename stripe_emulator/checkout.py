@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import errors, expansion, lifecycle, objects, rules
+from . import errors, expansion, lifecycle, objects, payment_methods, rules
 from .pagination import DEFAULT_LIMIT, check_pagination, matches_created, paginate
 from .routing import ApiContext
 from .store import StoredSession
@@ -45,6 +45,8 @@ def create(ctx: ApiContext) -> Response:
         currency=currency,
         amount_total=amount,
         base_url=ctx.base_url,
+        payment_method_types=payment_methods.offered(params),
+        payment_method_configuration_details=payment_methods.configuration_details(params),
     )
     ctx.store.add_session(ctx.account, session, line_items, params.get("payment_intent_data", {}))
     return 200, _render(ctx.store.find_session(session["id"], ctx.account), ctx)

@@ -109,6 +109,8 @@ def build_session(
     currency: str | None,
     amount_total: int | None,
     base_url: str,
+    payment_method_types: list[str],
+    payment_method_configuration_details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A `checkout.session` in status `open`, filled from validated create params."""
     mode = params["mode"]
@@ -174,9 +176,9 @@ def build_session(
         "payment_intent": None,
         "payment_link": None,
         "payment_method_collection": params.get("payment_method_collection", "if_required"),
-        "payment_method_configuration_details": None,
+        "payment_method_configuration_details": payment_method_configuration_details,
         "payment_method_options": params.get("payment_method_options", {}),
-        "payment_method_types": params.get("payment_method_types", ["card"]),
+        "payment_method_types": payment_method_types,
         "payment_status": "no_payment_required" if mode == "setup" else "unpaid",
         "permissions": params.get("permissions"),
         "phone_number_collection": {

@@ -24,7 +24,7 @@ from stripe.params.checkout import (
     SessionRetrieveParams,
 )
 
-from . import checkout, event_api, payment_intent_api, refund_api, rules
+from . import checkout, event_api, payment_intent_api, payment_methods, refund_api, rules
 from . import webhook_endpoint_api as endpoints
 from .expansion import check_no_expand
 from .pagination import check_pagination
@@ -39,10 +39,18 @@ _REFUNDS = r"/v1/refunds"
 def _check_create(ctx: ApiContext) -> None:
     checkout.check_expand(ctx)
     rules.check_create(ctx)
+    payment_methods.check_create(ctx)
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("POST", r"/v1/checkout/sessions", SessionCreateParams, checkout.create, _check_create),
+    Route(
+        "POST",
+        r"/v1/checkout/sessions",
+        SessionCreateParams,
+        checkout.create,
+        _check_create,
+        payment_methods.check_removed_params,
+    ),
     Route(
         "GET",
         r"/v1/checkout/sessions",
