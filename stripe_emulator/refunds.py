@@ -89,12 +89,12 @@ def create(
     store: Store,
     stored_charge: StoredObject,
     *,
-    now: int,
     amount: int | None = None,
     reason: str | None = None,
     metadata: dict[str, str] | None = None,
     refund_application_fee: bool = False,
     instructions_email: str | None = None,
+    now: int,
     request_id: str | None = None,
     idempotency_key: str | None = None,
 ) -> dict[str, Any]:

@@ -278,8 +278,9 @@ class StripeEmulator(PaymentControls):
     def wait_for_event(
         self, event_type: str, session_id: str | None = None, timeout: float = 5.0
     ) -> dict[str, Any]:
-        """The first event of `event_type` (about `session_id`, if given), waiting for it to be
-        emitted if need be; TimeoutError after `timeout` seconds."""
+        """The first event of `event_type` (about `session_id`, if given: any object's id,
+        a refund's too), waiting for it to be emitted if need be; TimeoutError after
+        `timeout` seconds."""
 
         def matches(event: dict[str, Any]) -> bool:
             about = event["data"]["object"].get("id")

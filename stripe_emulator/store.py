@@ -1,5 +1,5 @@
-"""The emulator's state: sessions, events, webhook endpoints, recorded requests and the
-idempotency cache.
+"""The emulator's state: sessions, other objects (payment intents, charges, application
+fees, refunds), events, webhook endpoints, recorded requests and the idempotency cache.
 
 `Store` guarantees consistency under concurrent requests: every read and write
 goes through `store.lock` (re-entrant), and the API layer holds it for a whole

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -12,6 +16,7 @@ from stripe_emulator import ApiError
 from stripe_emulator.refunds import RefundStateError
 from tests.support.emulator import WEBHOOK_SECRET
 from tests.support.stripe_sdk import (
+    REPO_ROOT,
     SHOP,
     STRIPE_FIXTURES,
     create_hosted,
@@ -267,6 +272,18 @@ def test_a_pending_refund_counts_until_it_settles(stripe_emulator, client, inten
     assert updated["request"] == {"id": None, "idempotency_key": None}
 
 
+def test_reset_forgets_payments_and_refunds(stripe_emulator, client, intent_id):
+    made = refund(client, intent_id)
+
+    stripe_emulator.reset()
+
+    assert stripe_emulator.refunds() == []
+    with pytest.raises(KeyError):
+        stripe_emulator.payment_intent(intent_id)
+    with pytest.raises(KeyError):
+        stripe_emulator.charge(made.charge)
+
+
 def test_every_refund_can_start_pending_until_reset(stripe_emulator, client, intent_id):
     stripe_emulator.refunds_start_pending(times=None)
 
@@ -414,6 +431,33 @@ def test_refunds_can_be_driven_over_http(stripe_emulator, intent_id):
     assert (failed["status"], failed["failure_reason"]) == ("failed", "declined")
     assert [r["id"] for r in listed] == [made["id"], other["id"]]
     assert (one["account"], one["object"]["status"]) == (SHOP, "succeeded")
+
+
+def test_an_out_of_process_emulator_drives_a_refund_that_fails(webhook_receiver):
+    command = [sys.executable, "-m", "stripe_emulator", "--port", "0"]
+    command += ["--webhook-url", webhook_receiver.url, "--webhook-secret", WEBHOOK_SECRET]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        url = process.stdout.readline().split("listening on ")[1].split()[0]
+        client = stripe.StripeClient("sk_test_emulator", base_addresses={"api": url})
+        session = create_hosted(client)
+        paid = requests.post(f"{url}/_emulator/sessions/{session.id}/complete", timeout=5).json()
+        made = refund(client, paid["payment_intent"], amount=100)
+        requests.post(f"{url}/_emulator/refunds/{made.id}/fail", timeout=5)
+        drained = requests.post(f"{url}/_emulator/webhook/drain", json={}, timeout=15).json()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+        process.stdout.close()
+
+    assert [record["event_type"] for record in drained["data"]] == [
+        "checkout.session.completed",
+        "refund.created",
+        "charge.refunded",
+        "refund.failed",
+        "refund.updated",
+    ]
 
 
 def test_refusals_over_http_answer_stripes_error(stripe_emulator, intent_id):

@@ -218,11 +218,9 @@ def test_api_endpoints_are_retried_with_the_delivery_settings(
 
     records = stripe_emulator.drain_webhooks()
 
-    assert [(r.attempt, r.status, r.will_retry) for r in records] == [
-        (1, 500, True),
-        (2, 503, True),
-        (3, 200, False),
-    ]
+    assert [record.status for record in records] == [500, 503, 200]
+    assert records[-1].attempt == 3
+    assert not records[-1].will_retry
 
 
 def test_reset_forgets_the_endpoints(stripe_emulator, client, webhook_receiver):

@@ -3,8 +3,9 @@
 * `emulator_server` (session): one `StripeEmulator` on a free port, served from a
   background thread for the whole run and stopped at the end.
 * `stripe_emulator` (function): the same emulator with all state reset
-  (sessions, events, webhook endpoint and deliveries, recorded requests,
-  faults, idempotency keys, latency, frozen time), and Django settings
+  (sessions, payments and refunds, events, webhook endpoints and deliveries,
+  recorded requests, faults and their held requests, idempotency keys,
+  latency, frozen time), and Django settings
   pointing at it: `STRIPE_API_BASE = emulator.url`,
   `STRIPE_SECRET_KEY = "sk_test_emulator"`. Yields the emulator.
 * `webhook_receiver` (function): a `WebhookReceiver`, a local HTTP endpoint
