@@ -95,6 +95,8 @@ def _handle(
             if previous is not None:
                 return _replay(previous, fingerprint, idempotency_key, headers)
 
+        if route.precheck is not None:
+            route.precheck(request.params)
         ctx = ApiContext(
             params=validation.validate(validation.schema_for(route.params_class), request.params),
             path_args=path_args,
@@ -105,6 +107,7 @@ def _handle(
             base_url=base_url,
             store=store,
             idempotency_key=idempotency_key,
+            raw_params=request.params,
         )
         if route.check is not None:
             route.check(ctx)

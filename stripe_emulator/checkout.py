@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import errors, lifecycle, objects
+from . import errors, expansion, lifecycle, objects, payment_methods, rules
 from .pagination import DEFAULT_LIMIT, check_pagination, matches_created, paginate
 from .routing import ApiContext
 from .store import StoredSession
@@ -20,10 +20,7 @@ Response = tuple[int, dict[str, Any]]
 
 
 def check_expand(ctx: ApiContext, prefix: str = "") -> None:
-    for index, path in enumerate(ctx.params.get("expand", [])):
-        field_path = path.removeprefix(prefix) if prefix else path
-        if field_path.split(".")[0] not in objects.EXPANDABLE_SESSION_FIELDS:
-            raise errors.invalid(f"This property cannot be expanded ({path}).", f"expand[{index}]")
+    expansion.check_expand(ctx, objects.EXPANDABLE_SESSION_FIELDS, prefix)
 
 
 def check_list(ctx: ApiContext) -> None:
@@ -39,7 +36,7 @@ def create(ctx: ApiContext) -> Response:
     created = ctx.now
     line_items = [objects.build_line_item(item, created) for item in params.get("line_items", [])]
     currency = params.get("currency") or (line_items[0]["currency"] if line_items else None)
-    amount = sum(item["amount_total"] for item in line_items) if line_items else None
+    amount = rules.session_total(params["line_items"]) if line_items else None
     session = objects.build_session(
         params,
         session_id=objects.new_session_id(),
@@ -48,8 +45,10 @@ def create(ctx: ApiContext) -> Response:
         currency=currency,
         amount_total=amount,
         base_url=ctx.base_url,
+        payment_method_types=payment_methods.offered(params),
+        payment_method_configuration_details=payment_methods.configuration_details(params),
     )
-    ctx.store.add_session(ctx.account, session, line_items)
+    ctx.store.add_session(ctx.account, session, line_items, params.get("payment_intent_data", {}))
     return 200, _render(ctx.store.find_session(session["id"], ctx.account), ctx)
 
 
@@ -122,7 +121,8 @@ def _render(
         session["line_items"] = objects.list_object(
             url, items[:DEFAULT_LIMIT], len(items) > DEFAULT_LIMIT
         )
-    return session
+    others = [path for path in expand if path.split(".")[0] != "line_items"]
+    return expansion.expand(ctx, session, others)
 
 
 _EQUALITY_FILTERS = (

@@ -9,17 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors, objects
+from .expansion import check_no_expand
 from .pagination import check_pagination, matches_created, paginate
 from .routing import ApiContext
 
 EVENTS_URL = "/v1/events"
 
 Response = tuple[int, dict[str, Any]]
-
-
-def check_no_expand(ctx: ApiContext) -> None:
-    for index, path in enumerate(ctx.params.get("expand", [])):
-        raise errors.invalid(f"This property cannot be expanded ({path}).", f"expand[{index}]")
 
 
 def check_list(ctx: ApiContext) -> None:

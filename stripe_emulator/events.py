@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,6 +27,11 @@ SESSION_COMPLETED = "checkout.session.completed"
 SESSION_ASYNC_PAYMENT_SUCCEEDED = "checkout.session.async_payment_succeeded"
 SESSION_ASYNC_PAYMENT_FAILED = "checkout.session.async_payment_failed"
 SESSION_EXPIRED = "checkout.session.expired"
+REFUND_CREATED = "refund.created"
+REFUND_UPDATED = "refund.updated"
+REFUND_FAILED = "refund.failed"
+CHARGE_REFUNDED = "charge.refunded"
+APPLICATION_FEE_REFUNDED = "application_fee.refunded"
 
 
 def new_event_id() -> str:
@@ -63,12 +68,12 @@ def build_event(
 class EventSink(Protocol):
     """Where published events go besides the log (the webhook dispatcher)."""
 
-    def endpoint_count(self) -> int:
-        """How many endpoints a new event would be sent to (its `pending_webhooks`)."""
+    def recipients(self, event: dict[str, Any]) -> Sequence[object]:
+        """The endpoints a new event is sent to (their number is its `pending_webhooks`)."""
         ...
 
-    def enqueue(self, event: dict[str, Any]) -> None:
-        """Take the event for delivery; must not block on the network."""
+    def enqueue(self, event: dict[str, Any], recipients: Any) -> None:
+        """Take the event for delivery to `recipients`; must not block on the network."""
         ...
 
 
@@ -106,11 +111,12 @@ class EventLog:
                 created=created,
                 request_id=request_id,
                 idempotency_key=idempotency_key,
-                pending_webhooks=self.sink.endpoint_count() if self.sink else 0,
             )
+            recipients = self.sink.recipients(event) if self.sink else []
+            event["pending_webhooks"] = len(recipients)
             self._events.append(StoredEvent(account, event))
             if self.sink is not None:
-                self.sink.enqueue(copy.deepcopy(event))
+                self.sink.enqueue(copy.deepcopy(event), recipients)
             self._published.notify_all()
             return copy.deepcopy(event)
 

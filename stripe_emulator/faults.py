@@ -6,12 +6,28 @@ A `Fault` matches by HTTP method, a path regex (full match) and optionally the
 order they were added; a fired fault is used up even if the request is
 dropped. Kinds:
 
-* `error`   answer `status` with a Stripe-shaped error body, without running the request;
-* `timeout` hold the request for `seconds`, then run it normally (the client
-  has usually given up by then, as with a slow Stripe); released early, and
-  answered by closing the connection, on reset/stop;
-* `drop`    close the connection without any response;
-* `latency` wait `seconds`, then run the request normally.
+* `error`        answer `status` with a Stripe-shaped error body, without running the request;
+* `timeout`      hold the request for `seconds`, then run it normally (the client
+                 has usually given up by then, as with a slow Stripe);
+* `drop`         close the connection without any response;
+* `latency`      wait `seconds`, then run the request normally;
+* `pass_through` run the request normally (only useful with `hold`).
+
+`after_work=True` (kinds `error`, `drop`, `timeout`) makes the fault fire
+after Stripe did the work: the request runs in full (state changes, events,
+its response stored under its `Idempotency-Key`), and only then is the
+client answered with the error, or the connection closed without a byte
+(`drop`), or held for `seconds` and then closed (`timeout`). A retry with
+the same key gets Stripe's replay of the real answer.
+
+`hold=True` adds a gate in front of everything else: a matching request
+waits inside the emulator until the test calls `fault.release()`, then goes
+on with the fault's other behaviour. `fault.wait_until_held(timeout)` blocks
+until a request has reached the gate, so a test can line up a race without
+sleeping. Once released, the gate stays open for later matching requests.
+
+Held requests (by the gate, or by `timeout`/`latency` seconds) are let go on
+reset/stop and answered by closing the connection, without running.
 """
 
 from __future__ import annotations
@@ -24,8 +40,9 @@ from typing import Any, Literal
 
 from .errors import ApiError
 
-FaultKind = Literal["error", "timeout", "drop", "latency"]
-FAULT_KINDS: tuple[str, ...] = ("error", "timeout", "drop", "latency")
+FaultKind = Literal["error", "timeout", "drop", "latency", "pass_through"]
+FAULT_KINDS: tuple[str, ...] = ("error", "timeout", "drop", "latency", "pass_through")
+AFTER_WORK_KINDS: tuple[str, ...] = ("error", "timeout", "drop")
 _DEFAULT_SECONDS = {"timeout": 30.0, "latency": 0.5}
 _ids = itertools.count(1)
 
@@ -42,8 +59,16 @@ class Fault:
     should_retry: bool | None = None
     message: str | None = None
     code: str | None = None
+    hold: bool = False
+    after_work: bool = False
     id: str = field(default_factory=lambda: f"fault_{next(_ids)}")
     fired: int = 0
+    held: int = 0  # requests that have reached the hold gate
+    _gate: threading.Condition = field(
+        default_factory=threading.Condition, init=False, repr=False, compare=False
+    )
+    _opened: bool = field(default=False, init=False, repr=False, compare=False)
+    _abandoned: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -52,6 +77,10 @@ class Fault:
             raise ValueError("times must be at least 1 (or None for every matching request)")
         if self.kind == "error" and not 400 <= self.status <= 599:
             raise ValueError("an error fault needs a status between 400 and 599")
+        if self.after_work and self.kind not in AFTER_WORK_KINDS:
+            raise ValueError(f"after_work needs kind {', '.join(AFTER_WORK_KINDS)}")
+        if self.kind == "pass_through" and not self.hold:
+            raise ValueError("a pass_through fault does nothing without hold=True")
         if self.seconds is None:
             self.seconds = _DEFAULT_SECONDS.get(self.kind, 0.0)
         if self.seconds < 0:
@@ -61,14 +90,14 @@ class Fault:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fault:
-        allowed = {f.name for f in fields(cls)} - {"id", "fired"}
+        allowed = {f.name for f in fields(cls) if f.init} - {"id", "fired", "held"}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
         return cls(**data)
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
     def matches(self, method: str, path: str, stripe_account: str | None) -> bool:
         return (
@@ -95,6 +124,41 @@ class Fault:
             headers=headers,
         )
 
+    # --- the hold gate ----------------------------------------------------------
+
+    def wait_until_held(self, timeout: float = 5.0, count: int = 1) -> Fault:
+        """Block until `count` requests have reached this fault's gate (in all); returns self.
+
+        TimeoutError if they have not after `timeout` seconds.
+        """
+        with self._gate:
+            if not self._gate.wait_for(lambda: self.held >= count, timeout):
+                raise TimeoutError(
+                    f"{self.held} of {count} request(s) reached {self.id}'s gate within {timeout} s"
+                )
+        return self
+
+    def release(self) -> None:
+        """Open the gate: held requests go on (and later matching ones do not stop)."""
+        with self._gate:
+            self._opened = True
+            self._gate.notify_all()
+
+    def wait_at_gate(self, let_go: threading.Event) -> bool:
+        """Hold the calling request here: True once released, False if let go by
+        reset/stop (`let_go` set, or `abandon()`), when it must not run."""
+        with self._gate:
+            self.held += 1
+            self._gate.notify_all()
+            self._gate.wait_for(lambda: self._opened or self._abandoned or let_go.is_set())
+            return not (self._abandoned or let_go.is_set())
+
+    def abandon(self) -> None:
+        """Let go of every request held at the gate, now and later, without running them."""
+        with self._gate:
+            self._abandoned = True
+            self._gate.notify_all()
+
 
 def _default_error(status: int) -> tuple[str, str | None, str]:
     if status == 429:
@@ -119,12 +183,20 @@ def _default_error(status: int) -> tuple[str, str | None, str]:
 @dataclass
 class FaultPlan:
     _faults: list[Fault] = field(default_factory=list)
+    # Every fault added since the last clear, used up or not: found by id, abandoned on clear.
+    _added: dict[str, Fault] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, fault: Fault) -> Fault:
         with self._lock:
             self._faults.append(fault)
+            self._added[fault.id] = fault
         return fault
+
+    def get(self, fault_id: str) -> Fault:
+        """A fault added since the last clear, pending or used up; KeyError if unknown."""
+        with self._lock:
+            return self._added[fault_id]
 
     def take(self, method: str, path: str, stripe_account: str | None) -> Fault | None:
         """Consume one firing of the first fault matching this request, if any."""
@@ -138,8 +210,20 @@ class FaultPlan:
             return None
 
     def clear(self) -> None:
+        """Forget every fault, letting go of the requests their gates hold."""
         with self._lock:
+            added = list(self._added.values())
             self._faults.clear()
+            self._added.clear()
+        for fault in added:
+            fault.abandon()
+
+    def abandon_gates(self) -> None:
+        """Let go of every request held at a gate (on stop), keeping the faults."""
+        with self._lock:
+            added = list(self._added.values())
+        for fault in added:
+            fault.abandon()
 
     def pending(self) -> list[Fault]:
         with self._lock:

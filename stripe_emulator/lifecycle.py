@@ -6,7 +6,9 @@
          complete/unpaid --settle(failed)--------> complete/unpaid        ...async_payment_failed
     open --expire (API call, or expires_at due)--> expired                checkout.session.expired
 
-Every transition happens under `store.lock` and publishes its event, whose
+In `payment` mode, completing creates the session's PaymentIntent and Charge
+and settling settles them (see `payments`). Every transition happens under
+`store.lock` and publishes its event, whose
 `data.object` is the session right after the change, before the lock is
 released; so events are in the order the changes happened. A refused
 transition raises `SessionStateError` and changes nothing.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from . import events, objects
+from . import events, objects, payments
 from .store import Store, StoredSession
 
 DEFAULT_CUSTOMER_EMAIL = "kund@example.se"
@@ -67,7 +69,9 @@ def complete(
         else:
             session["payment_status"] = payment_status
         if mode == "payment":
-            session["payment_intent"] = objects.random_id("pi_")
+            session["payment_intent"] = payments.start(
+                store, stored, now=now, paid=payment_status == "paid"
+            )
         if mode == "subscription":
             session["subscription"] = objects.random_id("sub_")
             session["invoice"] = objects.random_id("in_")
@@ -90,6 +94,8 @@ def settle_async_payment(
                 f"payment_status {session['payment_status']}); only a session completed with "
                 "payment_status 'unpaid' can be settled, once"
             )
+        if session["payment_intent"] is not None:
+            payments.settle(store, stored, now=now, succeeded=succeeded)
         if succeeded:
             session["payment_status"] = "paid"
             stored.async_payment = "succeeded"

@@ -14,8 +14,9 @@ from typing import Any
 
 _ALPHABET = string.ascii_letters + string.digits
 
-# Fields a client may expand on a checkout.session. Only `line_items` is
-# materialised; the others are ids the emulator holds no object for.
+# Fields a client may expand on a checkout.session. `line_items` and
+# `payment_intent` are materialised; the others are ids the emulator holds no
+# object for.
 EXPANDABLE_SESSION_FIELDS = frozenset(
     {
         "customer",
@@ -108,6 +109,8 @@ def build_session(
     currency: str | None,
     amount_total: int | None,
     base_url: str,
+    payment_method_types: list[str],
+    payment_method_configuration_details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A `checkout.session` in status `open`, filled from validated create params."""
     mode = params["mode"]
@@ -173,9 +176,9 @@ def build_session(
         "payment_intent": None,
         "payment_link": None,
         "payment_method_collection": params.get("payment_method_collection", "if_required"),
-        "payment_method_configuration_details": None,
+        "payment_method_configuration_details": payment_method_configuration_details,
         "payment_method_options": params.get("payment_method_options", {}),
-        "payment_method_types": params.get("payment_method_types", ["card"]),
+        "payment_method_types": payment_method_types,
         "payment_status": "no_payment_required" if mode == "setup" else "unpaid",
         "permissions": params.get("permissions"),
         "phone_number_collection": {

@@ -3,7 +3,9 @@
 To add an endpoint, write `check(ctx)` (optional: business-rule validation,
 raising `ApiError`; its failures are never stored for idempotent replay) and
 `handler(ctx) -> (status, body)` (raising `ApiError` for state errors, which
-are stored), then list a `Route` in `routes.py`.
+are stored), then list a `Route` in `routes.py`. `precheck(params)` (optional)
+sees the decoded params before they are validated against the SDK's types:
+for a param Stripe answers with its own error though the SDK no longer has it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class ApiContext:
     base_url: str
     store: Store
     idempotency_key: str | None = None
+    # The params as decoded, before validation: to tell `metadata[key]=` (unset) from absent.
+    raw_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def now(self) -> int:
@@ -38,6 +42,7 @@ class ApiContext:
 
 Handler = Callable[[ApiContext], tuple[int, dict[str, Any]]]
 Check = Callable[[ApiContext], None]
+Precheck = Callable[[dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class Route:
     params_class: type
     handler: Handler
     check: Check | None = None
+    precheck: Precheck | None = None
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

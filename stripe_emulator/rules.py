@@ -13,15 +13,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import errors
+from .metadata import check_metadata
+from .objects import line_amount
 from .routing import ApiContext
 
 MIN_EXPIRY_SECONDS = 30 * 60
 MAX_EXPIRY_SECONDS = 24 * 60 * 60
 MAX_LINE_ITEMS = 100
 MAX_CLIENT_REFERENCE_ID = 200
-MAX_METADATA_KEYS = 50
-MAX_METADATA_KEY = 40
-MAX_METADATA_VALUE = 500
 MAX_URL = 5000
 MAX_DECIMAL_PLACES = 12
 
@@ -60,7 +59,7 @@ def check_create(ctx: ApiContext) -> None:
     _check_all_metadata(params)
     for name in ("success_url", "cancel_url", "return_url"):
         if name in params:
-            _check_url(params[name], name)
+            check_url(params[name], name)
     _check_ui_mode(params)
     _check_expires_at(params, ctx.now)
     if "currency" in params:
@@ -73,6 +72,7 @@ def check_create(ctx: ApiContext) -> None:
             raise errors.invalid("You can not pass `line_items` in `setup` mode.", "line_items")
         return
     _check_line_items(params, mode)
+    _check_application_fee(params, ctx.account)
 
 
 def _check_customer(params: dict[str, Any]) -> None:
@@ -94,43 +94,19 @@ def _check_client_reference_id(params: dict[str, Any]) -> None:
 
 
 def _check_all_metadata(params: dict[str, Any]) -> None:
-    _check_metadata(params.get("metadata"), "metadata")
-    _check_metadata(
+    check_metadata(params.get("metadata"), "metadata")
+    check_metadata(
         params.get("payment_intent_data", {}).get("metadata"), "payment_intent_data[metadata]"
     )
     for index, item in enumerate(params.get("line_items", [])):
-        _check_metadata(item.get("metadata"), f"line_items[{index}][metadata]")
+        check_metadata(item.get("metadata"), f"line_items[{index}][metadata]")
         product_data = item.get("price_data", {}).get("product_data", {})
-        _check_metadata(
+        check_metadata(
             product_data.get("metadata"), f"line_items[{index}][price_data][product_data][metadata]"
         )
 
 
-def _check_metadata(metadata: dict[str, str] | None, param: str) -> None:
-    if not metadata:
-        return
-    if len(metadata) > MAX_METADATA_KEYS:
-        raise errors.invalid(
-            f"You can have up to {MAX_METADATA_KEYS} metadata keys, but you passed in "
-            f"{len(metadata)} keys.",
-            param,
-        )
-    for key, value in metadata.items():
-        if len(key) > MAX_METADATA_KEY:
-            raise errors.invalid(
-                f"Metadata keys can have up to {MAX_METADATA_KEY} characters, but you passed in "
-                f"a key that is {len(key)} characters. Invalid key: {key}",
-                f"{param}[{key}]",
-            )
-        if len(value) > MAX_METADATA_VALUE:
-            raise errors.invalid(
-                f"Metadata values can have up to {MAX_METADATA_VALUE} characters, but you passed "
-                f"in a value that is {len(value)} characters. Invalid value: {value}",
-                f"{param}[{key}]",
-            )
-
-
-def _check_url(url: str, param: str) -> None:
+def check_url(url: str, param: str) -> None:
     parts = urlsplit(url)
     if (
         parts.scheme not in ("http", "https")
@@ -217,6 +193,37 @@ def _check_line_items(params: dict[str, Any], mode: str) -> None:
             f"({first_currency}).",
             "currency",
         )
+
+
+def _check_application_fee(params: dict[str, Any], account: str | None) -> None:
+    """`payment_intent_data[application_fee_amount]`: only for a direct charge on a connected
+    account (or a destination charge), from 0 up to the session's total."""
+    intent_data = params.get("payment_intent_data", {})
+    fee = intent_data.get("application_fee_amount")
+    if fee is None:
+        return
+    param = "payment_intent_data[application_fee_amount]"
+    if account is None and "destination" not in intent_data.get("transfer_data", {}):
+        raise errors.invalid(
+            "Can only apply an application_fee_amount when the PaymentIntent is attempting a "
+            "direct payment (using an OAuth key or Stripe-Account header) or destination "
+            "payment (using `transfer_data[destination]`).",
+            param,
+        )
+    if fee < 0:
+        raise errors.value_at_least(param, 0)
+    total = session_total(params["line_items"])
+    if fee > total:
+        raise errors.invalid(
+            f"The application fee amount ({fee}) cannot be greater than the total amount of "
+            f"the Checkout Session ({total}).",
+            param,
+        )
+
+
+def session_total(line_items: list[dict[str, Any]]) -> int:
+    """What the customer pays for these (checked) line items, in the smallest unit."""
+    return sum(line_amount(item["price_data"], item["quantity"]) for item in line_items)
 
 
 def _check_line_item(item: dict[str, Any], param: str, mode: str) -> str:

@@ -20,10 +20,12 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import api, control, errors, lifecycle, objects, pages
+from .endpoints import DeliverySettings
 from .expiry import ExpiryChecker
 from .faults import Fault, FaultKind, FaultPlan
 from .forms import FormError, FormValue, decode_pairs
 from .lifecycle import PaymentStatus
+from .payment_controls import PaymentControls
 from .store import RecordedRequest, Store, StoredSession
 from .webhooks import (
     DEFAULT_RETRY_DELAYS,
@@ -38,22 +40,28 @@ logger = logging.getLogger(__name__)
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
-class StripeEmulator:
+class StripeEmulator(PaymentControls):
     """A Stripe API stand-in over real HTTP, for the official SDK to talk to.
 
     Guarantees: state (sessions, events, recorded requests, idempotency cache,
     faults) is thread-safe; `start()` returns only once the server accepts
     requests; `stop()` returns promptly even while requests are held by
-    `timeout` or `latency` faults (they are answered by closing the
-    connection), and is safe to call twice; `reset()` likewise releases held
-    requests, so a held request never runs against a later test's state.
+    `timeout` or `latency` faults or a fault's hold gate (they are answered by
+    closing the connection, without running), and is safe to call twice;
+    `reset()` likewise releases held requests, so a held request never runs
+    against a later test's state.
 
     Sessions expire by themselves once the emulator's clock passes
     `expires_at`: a background checker does it while serving, and every
     request, `set_time()` and `complete_session()` first expires what is due,
     so nothing is ever seen open past its `expires_at`. Every session state
-    change emits its event (see `lifecycle`), delivered to the webhook set
-    with `configure_webhook()` from a background thread (see `webhooks`).
+    change emits its event (see `lifecycle`), delivered from a background
+    thread to the webhook set with `configure_webhook()` and to the endpoints
+    created through `/v1/webhook_endpoints` (see `endpoints`, `webhooks`).
+
+    Paying a session creates its PaymentIntent and Charge (see `payments`);
+    refunds, and what Stripe does to them later, are driven through
+    `PaymentControls`' methods.
 
     Public attributes: `store` (state; `store.lock` serialises API requests),
     `faults` (pending faults), `latency` (seconds added to every API request),
@@ -69,7 +77,7 @@ class StripeEmulator:
         self.faults = FaultPlan()
         self.latency = 0.0
         self._frozen_at: float | None = None
-        self.webhooks = WebhookDispatcher()
+        self.webhooks = WebhookDispatcher(self.store.webhook_endpoints)
         self.store.events.sink = self.webhooks
         self._expiry = ExpiryChecker(self._expiry_tick)
         self._release_lock = threading.Lock()
@@ -128,8 +136,9 @@ class StripeEmulator:
         self.stop()
 
     def reset(self) -> None:
-        """Forget sessions, events, recorded requests, idempotency keys, faults, latency,
-        frozen time, the webhook endpoint and its deliveries (undelivered events are dropped)."""
+        """Forget sessions, payments, refunds, events, recorded requests, idempotency keys,
+        faults, latency, frozen time, webhook endpoints and their deliveries (undelivered
+        events are dropped)."""
         self.faults.clear()
         self._release_held()
         self.webhooks.reset()
@@ -141,6 +150,7 @@ class StripeEmulator:
         with self._release_lock:
             held, self._release = self._release, threading.Event()
         held.set()
+        self.faults.abandon_gates()
 
     # --- time -----------------------------------------------------------------
 
@@ -209,8 +219,9 @@ class StripeEmulator:
 
         Sets status `complete`, `payment_status` ("unpaid" models a delayed
         payment method, settled later with `settle_async_payment`), a
-        `payment_intent`, a new `customer`, `customer_details`, clears `url`,
-        and emits `checkout.session.completed`. KeyError if unknown;
+        `payment_intent` (in `payment` mode, with its charge: see `payments`),
+        a new `customer`, `customer_details`, clears `url`, and emits
+        `checkout.session.completed`. KeyError if unknown;
         `lifecycle.SessionStateError` (a ValueError) if not open.
         """
         self.expire_due_sessions()
@@ -228,8 +239,9 @@ class StripeEmulator:
     def settle_async_payment(self, session_id: str, succeeded: bool = True) -> dict[str, Any]:
         """The delayed payment of a session completed "unpaid" succeeds or fails, once.
 
-        Success makes it `paid` and emits `checkout.session.async_payment_succeeded`;
-        failure leaves it `unpaid` and emits `checkout.session.async_payment_failed`.
+        Success makes it `paid` (its intent and charge succeeded) and emits
+        `checkout.session.async_payment_succeeded`; failure leaves it `unpaid` (the
+        charge failed) and emits `checkout.session.async_payment_failed`.
         KeyError if unknown; `lifecycle.SessionStateError` if no payment is pending.
         """
         with self.store.lock:
@@ -266,8 +278,9 @@ class StripeEmulator:
     def wait_for_event(
         self, event_type: str, session_id: str | None = None, timeout: float = 5.0
     ) -> dict[str, Any]:
-        """The first event of `event_type` (about `session_id`, if given), waiting for it to be
-        emitted if need be; TimeoutError after `timeout` seconds."""
+        """The first event of `event_type` (about `session_id`, if given: any object's id,
+        a refund's too), waiting for it to be emitted if need be; TimeoutError after
+        `timeout` seconds."""
 
         def matches(event: dict[str, Any]) -> bool:
             about = event["data"]["object"].get("id")
@@ -290,10 +303,11 @@ class StripeEmulator:
     ) -> WebhookEndpoint:
         """Send every event emitted from now on to `url`, signed with `secret`.
 
-        One endpoint receives all events of all accounts (like a Connect
-        endpoint); configuring again replaces it. Failed deliveries (5xx,
-        connection errors) are retried after `retry_delays` seconds, up to
-        `max_attempts` attempts (default: one more than there are delays).
+        This one endpoint receives all events of all accounts (like `stripe
+        listen`), besides the endpoints created through `/v1/webhook_endpoints`;
+        configuring again replaces it. Failed deliveries (5xx, connection
+        errors) are retried after `retry_delays` seconds, up to `max_attempts`
+        attempts (default: one more than there are delays).
         """
         endpoint = WebhookEndpoint(
             url, secret, tuple(retry_delays), max_attempts=max_attempts, timeout=timeout
@@ -302,8 +316,26 @@ class StripeEmulator:
         return endpoint
 
     def remove_webhook(self) -> None:
-        """Stop sending new events anywhere (queued ones are still delivered)."""
+        """Stop sending new events to the configured endpoint (queued ones are still delivered;
+        endpoints created through the API keep receiving theirs)."""
         self.webhooks.configure(None)
+
+    def webhook_endpoints(self) -> list[dict[str, Any]]:
+        """Every endpoint created through `/v1/webhook_endpoints`, oldest first, as
+        `{"account", "connect", "secret", "endpoint"}` (the secret the API shows only once)."""
+        return [registered.to_dict() for registered in self.store.webhook_endpoints.registered()]
+
+    def set_webhook_delivery(
+        self,
+        retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS,
+        *,
+        max_attempts: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """How events are delivered to endpoints created through the API (reset: defaults)."""
+        self.store.webhook_endpoints.set_delivery(
+            DeliverySettings(tuple(retry_delays), max_attempts, timeout)
+        )
 
     @property
     def webhook_deliveries(self) -> list[DeliveryRecord]:
@@ -332,8 +364,17 @@ class StripeEmulator:
         should_retry: bool | None = None,
         message: str | None = None,
         code: str | None = None,
+        hold: bool = False,
+        after_work: bool = False,
     ) -> Fault:
-        """Make the next `times` requests matching method/path/account fail as `kind`."""
+        """Make the next `times` requests matching method/path/account fail as `kind`.
+
+        `after_work=True` (error, drop, timeout): run the request in full first,
+        then answer the error / drop the connection / hold it `seconds` and drop.
+        `hold=True`: matching requests wait inside the emulator until
+        `fault.release()` (see `Fault.wait_until_held`), then go on as `kind`
+        says (`"pass_through"`: normally). See `faults` for the details.
+        """
         return self.faults.add(
             Fault(
                 kind,
@@ -346,8 +387,14 @@ class StripeEmulator:
                 should_retry=should_retry,
                 message=message,
                 code=code,
+                hold=hold,
+                after_work=after_work,
             )
         )
+
+    def fault(self, fault_id: str) -> Fault:
+        """A fault injected since the last reset, pending or used up (KeyError if unknown)."""
+        return self.faults.get(fault_id)
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -441,16 +488,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
         fault = emulator.faults.take(self.command, path, record.stripe_account)
         if fault is not None:
             emulator.store.update_record(record, fault=fault.kind)
-        delay = emulator.latency
-        if fault is not None and fault.kind in ("timeout", "latency"):
-            delay += fault.seconds or 0.0
-        if (delay > 0 and release.wait(delay)) or (fault is not None and fault.kind == "drop"):
+        if fault is not None and fault.hold and not fault.wait_at_gate(release):
             self._drop()
             return
-        if fault is not None and fault.kind == "error":
-            response = api.error_response(
-                fault.error(), request.request_id, received_at, api.response_headers(request)
-            )
+        before = fault if fault is not None and not fault.after_work else None
+        delay = emulator.latency
+        if before is not None and before.kind in ("timeout", "latency"):
+            delay += before.seconds or 0.0
+        if (delay > 0 and release.wait(delay)) or (before is not None and before.kind == "drop"):
+            self._drop()
+            return
+        if before is not None and before.kind == "error":
+            response = self._fault_error(before, request)
         else:
             response = api.handle(
                 request,
@@ -458,12 +507,25 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 base_url=emulator.url,
                 api_key_prefix=emulator.api_key_prefix,
             )
+            emulator.store.update_record(record, handled_status=response.status)
         emulator.store.update_record(
-            record,
-            status=response.status,
-            idempotent_replayed="Idempotent-Replayed" in response.headers,
+            record, idempotent_replayed="Idempotent-Replayed" in response.headers
         )
+        if fault is not None and fault.after_work:
+            if fault.kind != "error":
+                # The work is done and stored; the client never hears of it.
+                if fault.kind == "timeout":
+                    release.wait(fault.seconds or 0.0)
+                self._drop()
+                return
+            response = self._fault_error(fault, request)
+        emulator.store.update_record(record, status=response.status)
         self._send(response)
+
+    def _fault_error(self, fault: Fault, request: api.ApiRequest) -> api.Response:
+        return api.error_response(
+            fault.error(), request.request_id, request.received_at, api.response_headers(request)
+        )
 
     def _decode_params(
         self, query: str, body: bytes

@@ -1,4 +1,5 @@
-"""The emulator's state: sessions, events, recorded requests and the idempotency cache.
+"""The emulator's state: sessions, other objects (payment intents, charges, application
+fees, refunds), events, webhook endpoints, recorded requests and the idempotency cache.
 
 `Store` guarantees consistency under concurrent requests: every read and write
 goes through `store.lock` (re-entrant), and the API layer holds it for a whole
@@ -14,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .endpoints import EndpointRegistry
 from .events import EventLog
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
@@ -21,7 +23,12 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 
 @dataclass
 class RecordedRequest:
-    """One request as the emulator received it (params decoded, values still strings)."""
+    """One request as the emulator received it (params decoded, values still strings).
+
+    `status` is what the client was answered (None: nothing, the connection was
+    dropped); `handled_status` what the API itself answered, even when a fault
+    then replaced or dropped that answer (None: the request never ran).
+    """
 
     request_id: str
     method: str
@@ -34,6 +41,7 @@ class RecordedRequest:
     status: int | None = None
     fault: str | None = None
     idempotent_replayed: bool = False
+    handled_status: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -51,6 +59,17 @@ class StoredSession:
     # The outcome of a delayed payment method: "pending" from a completion
     # with payment_status "unpaid" until it is settled, once.
     async_payment: AsyncPayment | None = None
+    # The create request's `payment_intent_data` (the session object does not show it).
+    payment_intent_data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StoredObject:
+    """An API object other than a session (payment_intent, charge, refund, ...) and its owner."""
+
+    account: str | None
+    object: dict[str, Any]
+    sequence: int
 
 
 @dataclass(frozen=True)
@@ -69,11 +88,15 @@ IdempotencyScope = tuple[str, str | None, str]
 class Store:
     lock: threading.RLock = field(default_factory=threading.RLock)
     _sessions: dict[str, StoredSession] = field(default_factory=dict)
+    _objects: dict[str, StoredObject] = field(default_factory=dict)
     _requests: list[RecordedRequest] = field(default_factory=list)
     _idempotency: dict[IdempotencyScope, IdempotentResult] = field(default_factory=dict)
     _sequence: int = 0
+    # How many of the next refunds start `pending` (None: every one, until reset).
+    _pending_refunds: int | None = 0
     _recorded: threading.Condition = field(init=False)
     events: EventLog = field(default_factory=EventLog)
+    webhook_endpoints: EndpointRegistry = field(default_factory=EndpointRegistry)
 
     def __post_init__(self) -> None:
         self._recorded = threading.Condition(self.lock)
@@ -81,19 +104,26 @@ class Store:
     def reset(self) -> None:
         with self.lock:
             self._sessions.clear()
+            self._objects.clear()
+            self._pending_refunds = 0
             self._requests.clear()
             self._idempotency.clear()
             self.events.clear()
+            self.webhook_endpoints.reset()
 
     # --- sessions -----------------------------------------------------------
 
     def add_session(
-        self, account: str | None, session: dict[str, Any], line_items: list[dict[str, Any]]
+        self,
+        account: str | None,
+        session: dict[str, Any],
+        line_items: list[dict[str, Any]],
+        payment_intent_data: dict[str, Any] | None = None,
     ) -> None:
         with self.lock:
             self._sequence += 1
             self._sessions[session["id"]] = StoredSession(
-                account, session, line_items, self._sequence
+                account, session, line_items, self._sequence, None, payment_intent_data or {}
             )
 
     def find_session(self, session_id: str, account: str | None) -> StoredSession | None:
@@ -136,6 +166,73 @@ class Store:
     def all_sessions(self) -> list[StoredSession]:
         with self.lock:
             return copy.deepcopy(sorted(self._sessions.values(), key=lambda s: s.sequence))
+
+    # --- other objects (ids are unique across kinds: they carry the kind's prefix) ----------
+
+    def add_object(self, account: str | None, obj: dict[str, Any]) -> StoredObject:
+        """Keep `obj` (live: later changes to it are the stored state) as `account`'s."""
+        with self.lock:
+            self._sequence += 1
+            stored = StoredObject(account, obj, self._sequence)
+            self._objects[obj["id"]] = stored
+            return stored
+
+    def find_object(
+        self, kind: str | None, object_id: str, account: str | None
+    ) -> StoredObject | None:
+        """The live stored object if it is a `kind` (None: any) belonging to `account`."""
+        with self.lock:
+            stored = self.any_object(kind, object_id)
+            return stored if stored is not None and stored.account == account else None
+
+    def any_object(self, kind: str | None, object_id: str) -> StoredObject | None:
+        """The live stored object of `kind` (None: any), whichever account owns it."""
+        with self.lock:
+            stored = self._objects.get(object_id)
+            if stored is None or kind not in (None, stored.object["object"]):
+                return None
+            return stored
+
+    def objects_of(self, kind: str, account: str | None) -> list[StoredObject]:
+        """The live stored `kind` objects of one account, newest first."""
+        with self.lock:
+            owned = [
+                s
+                for s in self._objects.values()
+                if s.object["object"] == kind and s.account == account
+            ]
+            return sorted(owned, key=lambda stored: stored.sequence, reverse=True)
+
+    def all_objects(self, kind: str) -> list[StoredObject]:
+        """Deep copies of every stored `kind` object, whichever account owns it, oldest first."""
+        with self.lock:
+            every = [s for s in self._objects.values() if s.object["object"] == kind]
+            return copy.deepcopy(sorted(every, key=lambda stored: stored.sequence))
+
+    def object_snapshot(self, kind: str, object_id: str) -> StoredObject:
+        """A deep copy of a stored `kind` object, whichever account owns it; KeyError if none."""
+        with self.lock:
+            stored = self.any_object(kind, object_id)
+            if stored is None:
+                raise KeyError(object_id)
+            return copy.deepcopy(stored)
+
+    def start_refunds_pending(self, times: int | None) -> None:
+        """Make the next `times` refunds (None: every one) start `pending`; 0: none."""
+        if times is not None and times < 0:
+            raise ValueError("times must not be negative (or None for every refund)")
+        with self.lock:
+            self._pending_refunds = times
+
+    def take_pending_refund(self) -> bool:
+        """Whether the refund being created starts `pending` (using up one of `times`)."""
+        with self.lock:
+            if self._pending_refunds is None:
+                return True
+            if self._pending_refunds > 0:
+                self._pending_refunds -= 1
+                return True
+            return False
 
     # --- recorded requests --------------------------------------------------
 

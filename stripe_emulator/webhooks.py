@@ -1,12 +1,15 @@
-"""Webhook delivery: sign events as Stripe does and POST them to one endpoint, with retries.
+"""Webhook delivery: sign events as Stripe does and POST them to their endpoints, with retries.
 
-`WebhookDispatcher` guarantees:
+Which endpoints an event goes to is `endpoints.EndpointRegistry`'s to say;
+`WebhookDispatcher` queues one delivery per event and endpoint, and guarantees:
 
-* events are delivered one at a time, in the order they were enqueued; an
-  event being retried holds back the ones after it;
+* deliveries are made one at a time, in the order they were enqueued (an
+  event's deliveries in the order of its recipients); a delivery being
+  retried holds back the ones after it;
 * each attempt is a fresh POST of the same body (the compact JSON event, the
-  exact bytes signed), signed with the real wall-clock time so it passes
-  Stripe's 300 s tolerance even while the emulator's clock is frozen;
+  exact bytes signed), signed with its endpoint's secret and the real
+  wall-clock time so it passes Stripe's 300 s tolerance even while the
+  emulator's clock is frozen;
 * a 2xx answer delivers the event; 5xx or a connection error/timeout is
   retried after the configured delays until `max_attempts`; any other
   status (3xx, 4xx) fails it at once, without retry, and redirects are not
@@ -14,7 +17,7 @@
 * every attempt is recorded as a `DeliveryRecord`;
 * `reset()` drops queued and in-flight events (an attempt already on the
   wire finishes, but is neither recorded nor retried) and forgets the
-  endpoint and the records; `drain(timeout)` waits on a condition, never by
+  endpoints and the records; `drain(timeout)` waits on a condition, never by
   polling.
 """
 
@@ -33,10 +36,20 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from .endpoints import DEFAULT_RETRY_DELAYS, DEFAULT_TIMEOUT, EndpointRegistry, WebhookEndpoint
+
+__all__ = [
+    "DEFAULT_RETRY_DELAYS",
+    "DEFAULT_TIMEOUT",
+    "DeliveryRecord",
+    "WebhookDispatcher",
+    "WebhookEndpoint",
+    "encode_event",
+    "sign_payload",
+]
+
 logger = logging.getLogger(__name__)
 
-DEFAULT_RETRY_DELAYS: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0)
-DEFAULT_TIMEOUT = 10.0
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 MAX_RECORDED_BODY = 2000
 
@@ -60,53 +73,13 @@ def encode_event(event: dict[str, Any]) -> bytes:
 
 
 @dataclass(frozen=True)
-class WebhookEndpoint:
-    """The one endpoint that receives every event (like a Connect webhook endpoint)."""
-
-    url: str
-    secret: str
-    retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
-    max_attempts: int | None = None  # None: one more than there are retry delays
-    timeout: float = DEFAULT_TIMEOUT
-
-    def __post_init__(self) -> None:
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"webhook url must be an http(s) URL, not {self.url!r}")
-        if not self.secret:
-            raise ValueError("webhook secret must not be empty")
-        delays = tuple(float(delay) for delay in self.retry_delays)
-        if any(delay < 0 for delay in delays):
-            raise ValueError("retry delays must not be negative")
-        object.__setattr__(self, "retry_delays", delays)
-        if self.max_attempts is not None and self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        if self.timeout <= 0:
-            raise ValueError("timeout must be positive")
-
-    @property
-    def attempts(self) -> int:
-        if self.max_attempts is not None:
-            return self.max_attempts
-        return len(self.retry_delays) + 1
-
-    def delay_after(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based); the last repeats."""
-        if not self.retry_delays:
-            return 0.0
-        return self.retry_delays[min(attempt, len(self.retry_delays)) - 1]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "retry_delays": list(self.retry_delays)}
-
-
-@dataclass(frozen=True)
 class DeliveryRecord:
     """One delivery attempt of one event.
 
     `status` is the HTTP status answered (None if the connection failed, then
     `error` says why); `will_retry` tells whether another attempt follows.
-    `delivered_at` is the wall-clock time the attempt was sent.
+    `delivered_at` is the wall-clock time the attempt was sent; `endpoint_id`
+    the `we_...` it went to (None: the endpoint set with `configure_webhook`).
     """
 
     event_id: str
@@ -119,6 +92,7 @@ class DeliveryRecord:
     response_body: str
     delivered_at: float
     will_retry: bool
+    endpoint_id: str | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -147,9 +121,9 @@ class _Outcome:
 
 @dataclass
 class WebhookDispatcher:
-    """Queues events for the configured endpoint and delivers them from a worker thread."""
+    """Queues events for their endpoints and delivers them from a worker thread."""
 
-    _endpoint: WebhookEndpoint | None = None
+    endpoints: EndpointRegistry = field(default_factory=EndpointRegistry)
     _queue: collections.deque[_Pending] = field(default_factory=collections.deque)
     _in_flight: _Pending | None = None
     _records: list[DeliveryRecord] = field(default_factory=list)
@@ -162,35 +136,37 @@ class WebhookDispatcher:
 
     @property
     def endpoint(self) -> WebhookEndpoint | None:
-        return self._endpoint
+        """The endpoint set with `configure` (endpoints created through the API aside)."""
+        return self.endpoints.configured
 
     def configure(self, endpoint: WebhookEndpoint | None) -> None:
-        """Send events published from now on to `endpoint` (None: to no endpoint).
+        """Send every event published from now on to `endpoint` (None: stop doing so).
 
-        Events already queued keep the endpoint they were queued for.
+        Events already queued keep the endpoints they were queued for.
         """
-        with self._changed:
-            self._endpoint = endpoint
+        self.endpoints.configure(endpoint)
 
-    def endpoint_count(self) -> int:
-        return 0 if self._endpoint is None else 1
+    def recipients(self, event: dict[str, Any]) -> list[WebhookEndpoint]:
+        """The endpoints a new event would be sent to (its `pending_webhooks`)."""
+        return [] if self._closed else self.endpoints.recipients(event)
 
     # --- queue ------------------------------------------------------------------
 
-    def enqueue(self, event: dict[str, Any]) -> None:
-        """Queue `event` for the configured endpoint; without one, drop it. Never blocks."""
+    def enqueue(self, event: dict[str, Any], recipients: list[WebhookEndpoint]) -> None:
+        """Queue `event` for each of `recipients`; with none, drop it. Never blocks."""
         with self._changed:
-            if self._endpoint is None or self._closed:
+            if not recipients or self._closed:
                 return
-            self._queue.append(_Pending(event, encode_event(event), self._endpoint))
+            body = encode_event(event)
+            self._queue.extend(_Pending(event, body, endpoint) for endpoint in recipients)
             self._ensure_worker()
             self._changed.notify_all()
 
     def reset(self) -> None:
-        """Forget the endpoint, queued and in-flight events, and every delivery record."""
+        """Forget the endpoints, queued and in-flight events, and every delivery record."""
+        self.endpoints.reset()
         with self._changed:
             self._generation += 1
-            self._endpoint = None
             self._queue.clear()
             self._in_flight = None
             self._records.clear()
@@ -285,6 +261,7 @@ class WebhookDispatcher:
                 response_body=outcome.response_body,
                 delivered_at=outcome.sent_at,
                 will_retry=will_retry,
+                endpoint_id=endpoint.id,
             )
         )
         if will_retry:

@@ -3,15 +3,17 @@
 * `emulator_server` (session): one `StripeEmulator` on a free port, served from a
   background thread for the whole run and stopped at the end.
 * `stripe_emulator` (function): the same emulator with all state reset
-  (sessions, events, webhook endpoint and deliveries, recorded requests,
-  faults, idempotency keys, latency, frozen time), and Django settings
+  (sessions, payments and refunds, events, webhook endpoints and deliveries,
+  recorded requests, faults and their held requests, idempotency keys,
+  latency, frozen time), and Django settings
   pointing at it: `STRIPE_API_BASE = emulator.url`,
   `STRIPE_SECRET_KEY = "sk_test_emulator"`. Yields the emulator.
 * `webhook_receiver` (function): a `WebhookReceiver`, a local HTTP endpoint
   standing in for an app's webhook URL: it records every request and answers
   the statuses given to `respond_with(...)` in turn, then 200. Use it with
   `stripe_emulator.configure_webhook(webhook_receiver.url, WEBHOOK_SECRET)`
-  and `stripe_emulator.drain_webhooks()`.
+  and `stripe_emulator.drain_webhooks()`. For a second endpoint, `with
+  WebhookReceiver() as receiver:` runs one more for the block.
 """
 
 from __future__ import annotations
@@ -101,6 +103,12 @@ class WebhookReceiver:
         self._server.server_close()
         self._thread.join()
 
+    def __enter__(self) -> WebhookReceiver:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def _take(self, request: ReceivedRequest) -> int:
         with self._changed:
             self._received.append(request)
@@ -133,8 +141,5 @@ def _handler_for(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def webhook_receiver() -> Iterator[WebhookReceiver]:
-    receiver = WebhookReceiver()
-    try:
+    with WebhookReceiver() as receiver:
         yield receiver
-    finally:
-        receiver.stop()

@@ -70,3 +70,15 @@ def create_hosted(client: stripe.StripeClient, account: str | None = SHOP, **par
     """A hosted session on ``account`` (None: the platform), with ``hosted_params``."""
     options = {"stripe_account": account} if account else None
     return client.v1.checkout.sessions.create(params=hosted_params(**params), options=options)
+
+
+def paid_session(
+    emulator: StripeEmulator, client: stripe.StripeClient, account: str | None = SHOP, **params: Any
+) -> dict[str, Any]:
+    """A hosted session on ``account``, paid by the customer; the completed session."""
+    return emulator.complete_session(create_hosted(client, account, **params).id)
+
+
+def with_fee(fee: int, **intent_data: Any) -> dict[str, Any]:
+    """`payment_intent_data` taking an application fee of ``fee``."""
+    return {"application_fee_amount": fee, **intent_data}
