@@ -21,11 +21,11 @@ COPY pyproject.toml README.md ./
 COPY bokacheckout ./bokacheckout
 COPY articles ./articles
 COPY checkouts ./checkouts
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 RUN pip install --no-cache-dir .
 # The admin's and the API docs' static files, which WhiteNoise serves under gunicorn.
 RUN DJANGO_SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && chown -R app /app
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "bokacheckout.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py"]

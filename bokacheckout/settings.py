@@ -10,6 +10,12 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from bokacheckout.time_budget import (
+    DEFAULT_STRIPE_MAX_NETWORK_RETRIES,
+    DEFAULT_STRIPE_TIMEOUT_SECONDS,
+    stripe_call_budget,
+)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -194,8 +200,15 @@ STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 # For Stripe.js on the demo pages (pk_...); unused with STRIPE_API_BASE (the emulator).
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
-STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
-STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
+# Each SDK try's timeout and its retries; together they must fit the server's worker
+# timeout (gunicorn.conf.py checks).
+STRIPE_MAX_NETWORK_RETRIES = int(
+    os.environ.get("STRIPE_MAX_NETWORK_RETRIES", DEFAULT_STRIPE_MAX_NETWORK_RETRIES)
+)
+STRIPE_TIMEOUT_SECONDS = float(
+    os.environ.get("STRIPE_TIMEOUT_SECONDS", DEFAULT_STRIPE_TIMEOUT_SECONDS)
+)
+STRIPE_CALL_BUDGET_SECONDS = stripe_call_budget(STRIPE_TIMEOUT_SECONDS, STRIPE_MAX_NETWORK_RETRIES)
 # First wait after a 429 in expire_checkouts; doubled on each retry.
 STRIPE_RATE_LIMIT_BACKOFF_SECONDS = float(os.environ.get("STRIPE_RATE_LIMIT_BACKOFF_SECONDS", "1"))
 
