@@ -5,6 +5,7 @@ This is the only module that reads the environment; everything else reads
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -209,6 +210,9 @@ STRIPE_TIMEOUT_SECONDS = float(
     os.environ.get("STRIPE_TIMEOUT_SECONDS", DEFAULT_STRIPE_TIMEOUT_SECONDS)
 )
 STRIPE_CALL_BUDGET_SECONDS = stripe_call_budget(STRIPE_TIMEOUT_SECONDS, STRIPE_MAX_NETWORK_RETRIES)
+# reconcile_checkouts leaves an unknown open session alone this long: its create may
+# still be storing it (a create's Stripe call ends within the budget above).
+UNRECORDED_SESSION_GRACE = timedelta(seconds=STRIPE_CALL_BUDGET_SECONDS + 60)
 # First wait after a 429 in expire_checkouts; doubled on each retry.
 STRIPE_RATE_LIMIT_BACKOFF_SECONDS = float(os.environ.get("STRIPE_RATE_LIMIT_BACKOFF_SECONDS", "1"))
 

@@ -7,6 +7,7 @@ account it acts on.
 
 import logging
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -47,6 +48,7 @@ class CheckoutSessionSnapshot:
     customer_email: str | None
     payment_intent_id: str | None
     amount_total: int | None
+    created: datetime
     expires_at: datetime
     metadata: dict[str, str]
 
@@ -66,6 +68,7 @@ class CheckoutSessionSnapshot:
             customer_email=details.get("email") or session.get("customer_email"),
             payment_intent_id=_id_of(session.get("payment_intent")),
             amount_total=session.get("amount_total"),
+            created=datetime.fromtimestamp(session["created"], tz=UTC),
             expires_at=datetime.fromtimestamp(session["expires_at"], tz=UTC),
             metadata=dict(session.get("metadata") or {}),
         )
@@ -100,20 +103,27 @@ def _stripe() -> stripe.StripeClient:
 def _call(
     operation, *args: Any, rate_limit_retries: int = 0, **kwargs: Any
 ) -> CheckoutSessionSnapshot:
-    """Run one SDK call, backing off and retrying up to ``rate_limit_retries`` times on a 429."""
-    for attempt in range(rate_limit_retries + 1):
+    """Run one SDK call for a session, backing off and retrying up to ``rate_limit_retries``
+    times on a 429."""
+    session = _with_rate_limit_retries(operation, *args, retries=rate_limit_retries, **kwargs)
+    return CheckoutSessionSnapshot.from_session(session.to_dict())
+
+
+def _with_rate_limit_retries(operation, *args: Any, retries: int, **kwargs: Any) -> Any:
+    for attempt in range(retries + 1):
         try:
             return _call_once(operation, *args, **kwargs)
         except StripeRateLimited:
-            if attempt == rate_limit_retries:
+            if attempt == retries:
                 raise
             time.sleep(settings.STRIPE_RATE_LIMIT_BACKOFF_SECONDS * 2**attempt)
     raise AssertionError("unreachable")
 
 
-def _call_once(operation, *args: Any, **kwargs: Any) -> CheckoutSessionSnapshot:
+def _call_once(operation, *args: Any, **kwargs: Any) -> Any:
+    """The SDK's answer to one call, its errors turned into the domain's."""
     try:
-        session = operation(*args, **kwargs)
+        return operation(*args, **kwargs)
     except OUR_MISCONFIGURATION as error:
         # Stripe's message may quote the key, masked or not: it goes to the log only.
         logger.critical(
@@ -137,7 +147,6 @@ def _call_once(operation, *args: Any, **kwargs: Any) -> CheckoutSessionSnapshot:
         raise StripeRefused(
             error.user_message or str(error), stripe_code=getattr(error, "code", None)
         ) from error
-    return CheckoutSessionSnapshot.from_session(session.to_dict())
 
 
 def create_checkout_session(
@@ -178,6 +187,35 @@ def expire_checkout_session(
         options={"stripe_account": account},
         rate_limit_retries=rate_limit_retries,
     )
+
+
+def list_checkout_sessions(
+    *,
+    account: str,
+    created_since: datetime,
+    before_each_page: Callable[[], None] = lambda: None,
+    page_size: int = 100,
+    rate_limit_retries: int = 0,
+) -> Iterator[CheckoutSessionSnapshot]:
+    """Every session created on ``account`` since ``created_since``, newest first, a page at
+    a time (only one page is held); ``before_each_page`` runs before each call to Stripe."""
+    params: dict[str, Any] = {
+        "created": {"gte": int(created_since.timestamp())},
+        "limit": page_size,
+    }
+    while True:
+        before_each_page()
+        page = _with_rate_limit_retries(
+            _stripe().v1.checkout.sessions.list,
+            params=params,
+            options={"stripe_account": account},
+            retries=rate_limit_retries,
+        )
+        sessions = [session.to_dict() for session in page.data]
+        yield from (CheckoutSessionSnapshot.from_session(session) for session in sessions)
+        if not page.has_more or not sessions:
+            return
+        params = {**params, "starting_after": sessions[-1]["id"]}
 
 
 def verify_webhook_signature(payload: bytes, signature: str) -> None:
