@@ -4,6 +4,8 @@ Plain helpers live in ``tests/support/``: row factories, request bodies and path
 the emulator's fixtures and the SDK's test client.
 """
 
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -60,3 +62,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="Browser tests save a screenshot of every step (and of failures) under DIR.",
     )
+
+
+SQLITE_SERIALISES_WRITERS = (
+    "needs PostgreSQL: SQLite serialises writers, so this race cannot happen there and the "
+    "test would pass whether the guard exists or not"
+)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # CI's PostgreSQL run sets this, so that it fails rather than skip the locking tests.
+    from django.db import connection
+
+    if os.environ.get("BOKACHECKOUT_REQUIRE_POSTGRES") and connection.vendor != "postgresql":
+        pytest.exit("BOKACHECKOUT_REQUIRE_POSTGRES is set but the database is not PostgreSQL", 1)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from django.db import connection
+
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip(SQLITE_SERIALISES_WRITERS)

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from checkouts.models import Checkout, CheckoutStatus, Payable
 from tests.support.api import CHECKOUT_URL, checkout_body
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 CONCURRENT_CREATES = 20
 

@@ -1,8 +1,8 @@
 """manage.py expire_checkouts: ending on Stripe what should no longer be payable."""
 
 import io
-import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -244,27 +244,32 @@ def test_work_is_claimed_in_batches(superseded_pending, stripe_emulator):
     assert sum(expire_calls(stripe_emulator).values()) == 5
 
 
-def test_two_concurrent_runs_never_expire_one_session_twice(superseded_pending, stripe_emulator):
-    pending = superseded_pending(24)
+def test_a_run_leaves_alone_what_another_run_is_expiring(superseded_pending, stripe_emulator):
+    pending = superseded_pending(3)
+    calls_before = len(stripe_emulator.requests_to("POST", EXPIRE_SESSION))
     run = ExpiryRun(now=timezone.now(), batch_size=3, concurrency=3, calls_per_second=1000)
-    start = threading.Barrier(2)
+    # The first run's three calls wait inside Stripe while a second run starts.
+    gate = stripe_emulator.inject_fault(
+        "pass_through", method="POST", path=EXPIRE_SESSION, hold=True, times=3
+    )
 
-    def one_run():
-        start.wait()
+    def first_run():
         try:
             return expire_due_checkouts(run)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=one_run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(first_run)
+        gate.wait_until_held(timeout=10, count=3)
+        second = expire_due_checkouts(run)
+        gate.release()
+        first = running.result()
 
-    calls = expire_calls(stripe_emulator)
-    assert set(calls) == {checkout.stripe_session_id for checkout in pending}
-    assert set(calls.values()) == {1}
+    calls = stripe_emulator.requests_to("POST", EXPIRE_SESSION)[calls_before:]
+    every_call = Counter(request.path.split("/")[4] for request in calls)
+    assert every_call == Counter({checkout.stripe_session_id: 1 for checkout in pending})
+    assert (first.total, second.total) == (3, 0)
     assert not Checkout.objects.filter(stripe_expiry=StripeExpiry.PENDING).exists()
 
 

@@ -19,8 +19,8 @@ from checkouts.models import (
     WebhookOutcome,
 )
 from checkouts.stripe_gateway import retrieve_checkout_session
-from stripe_emulator.webhooks import encode_event, sign_payload
 from tests.support.api import RETRIEVE_SESSION, WEBHOOK_URL
+from tests.support.webhooks import deliver
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,14 +37,6 @@ def checkout(create_checkout) -> Checkout:
 def emitted(emulator, event_type: str, checkout: Checkout) -> dict:
     """The event the emulator emitted about ``checkout``'s session."""
     return emulator.wait_for_event(event_type, checkout.stripe_session_id)
-
-
-def deliver(client, event: dict, *, secret: str = SECRET, timestamp: int | None = None, **headers):
-    payload = encode_event(event)
-    signature = headers.pop("signature", None) or sign_payload(payload, secret, timestamp)
-    return client.post(
-        WEBHOOK_URL, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
-    )
 
 
 def test_a_session_paid_on_stripe_reaches_complete_and_paid_through_a_signed_webhook(
@@ -313,6 +305,7 @@ def test_without_a_webhook_secret_deliveries_are_refused_for_later(
     assert response.json()["ResponseStatus"]["ErrorCode"] == "WebhooksNotConfigured"
 
 
+@pytest.mark.postgres
 def test_recording_a_payment_twice_at_once_pays_once(checkout, stripe_emulator):
     stripe_emulator.complete_session(checkout.stripe_session_id)
     session = retrieve_checkout_session(
