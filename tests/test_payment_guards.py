@@ -350,3 +350,20 @@ class refusing_new_checkout_rows:  # noqa: N801 - reads as a context, like trans
 
 def _on_table() -> str:
     return " ON checkouts_checkout" if connection.vendor == "postgresql" else ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_after_the_commit_leaves_the_new_session_current_and_open(
+    create_checkout, stripe_emulator, settings
+):
+    first = stored(create_checkout())
+    settings.TASKS = {"default": {"BACKEND": "tests.support.tasks.KilledOnEnqueueBackend"}}
+
+    with pytest.raises(SystemExit):
+        create_checkout()
+
+    current = Payable.objects.get().current_checkout
+    assert current != first
+    assert stripe_emulator.session(current.stripe_session_id)["status"] == "open"
+    first.refresh_from_db()
+    assert first.stripe_expiry == StripeExpiry.PENDING

@@ -82,3 +82,29 @@ def test_one_transient_failure_is_retried_by_the_sdk(create_checkout, stripe_emu
 
     assert response.status_code == 200
     assert Checkout.objects.count() == 1
+
+
+def test_stripe_refusing_our_own_key_is_our_error_and_echoes_no_key(
+    create_checkout, stripe_emulator, settings, caplog
+):
+    settings.STRIPE_SECRET_KEY = "sk_live_fake-1234abcd"
+
+    response = create_checkout()
+
+    assert response.status_code == 500
+    status = response.json()["ResponseStatus"]
+    assert status["ErrorCode"] == "PaymentServiceMisconfigured"
+    assert "sk_" not in response.content.decode()
+    assert "abcd" not in response.content.decode()
+    (alert,) = [record for record in caplog.records if record.levelname == "CRITICAL"]
+    assert "Invalid API Key" in alert.getMessage()
+    assert_nothing_stored()
+
+
+def test_an_unavailable_stripe_says_when_to_retry(create_checkout, stripe_emulator):
+    stripe_emulator.inject_fault("error", method="POST", path=CREATE_SESSION, status=500, times=2)
+
+    response = create_checkout()
+
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
