@@ -78,7 +78,8 @@ ASGI_APPLICATION = "bokacheckout.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own pages (the landing page); the apps' are in their templates/.
+        "DIRS": [BASE_DIR / "bokacheckout" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
