@@ -67,8 +67,8 @@ class StripeEmulator(PaymentControls):
 
     With a `state_file`, the emulator starts from the state saved there (if
     the file exists; `state_file.StateFileError` if it is not one) and saves
-    its state there after every HTTP request, after sessions expire by
-    themselves, and on `stop()`: sessions, payments, refunds, events, the
+    its state there before answering each HTTP request, after sessions expire
+    by themselves, and on `stop()`: sessions, payments, refunds, events, the
     endpoints created through the API and idempotency keys, so a restarted
     emulator answers for the objects it handed out before.
 
@@ -484,7 +484,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._write(page.status, page.headers, page.body, page.content_type)
         else:
             self._serve_api(emulator, path, url.query, body, received_at)
-        emulator.save_state()
 
     def _serve_api(
         self, emulator: StripeEmulator, path: str, query: str, body: bytes, received_at: float
@@ -582,6 +581,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _write(
         self, status: int, headers: dict[str, str], payload: bytes, content_type: str
     ) -> None:
+        # Saved before the client hears back, so what it was told survives a crash.
+        self.server.emulator.save_state()
         try:
             self.send_response(status)
             for name, value in headers.items():
@@ -596,6 +597,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         """Close the connection without writing a single byte."""
+        self.server.emulator.save_state()
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
