@@ -70,6 +70,8 @@ def development_environment() -> dict[str, str]:
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "sk_test_emulator"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_emulator_demo"),
         "DJANGO_DEMO_PAGES": os.environ.get("DJANGO_DEMO_PAGES", "1"),
+        # The service speaks plain http on localhost, even with DJANGO_DEBUG off.
+        "DJANGO_SECURE_SSL_REDIRECT": os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "0"),
     }
     if uses_emulator():
         env.setdefault("STRIPE_API_BASE", f"http://127.0.0.1:{EMULATOR_PORT}")
