@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""The README's two commands, needing nothing but Python 3.11+.
+"""The README's commands, needing nothing but Python 3.11+.
 
-    python3 dev.py run    # the service on SQLite, the Stripe emulator, demo data and pages
-    python3 dev.py test   # the whole test suite (extra arguments go to pytest)
+    python3 dev.py run              # the service on SQLite, the Stripe emulator, demo data
+    python3 dev.py test [ARGS]      # the whole test suite (extra arguments go to pytest)
+    python3 dev.py manage COMMAND   # a manage.py command, in run's environment
+    python3 dev.py python [ARGS]    # the project's Python (.venv/bin/python)
 
-Both first make ``.venv`` and install the project into it when
-``pyproject.toml`` has changed since the last install.
+Each first makes ``.venv`` and installs the project into it when
+``pyproject.toml`` has changed since the last install. ``run`` and ``manage``
+set DJANGO_DEBUG=1 and point Stripe at the emulator (port STRIPE_EMULATOR_PORT,
+default 12111) unless STRIPE_SECRET_KEY is set without STRIPE_API_BASE; the
+service listens on PORT (default 8000).
 """
 
 import hashlib
@@ -25,6 +30,9 @@ INSTALL_STAMP = VENV / ".installed-pyproject-sha256"
 
 SERVICE_PORT = int(os.environ.get("PORT", "8000"))
 EMULATOR_PORT = int(os.environ.get("STRIPE_EMULATOR_PORT", "12111"))
+# run's two worlds, kept side by side: the service's database and the emulator's state.
+DATABASE = ROOT / "db.sqlite3"
+EMULATOR_STATE = ROOT / "stripe-emulator.json"
 
 
 def ensure_environment() -> None:
@@ -48,13 +56,13 @@ def manage(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedPro
     )
 
 
-def stop_on_sigterm(signum, frame) -> None:
-    raise KeyboardInterrupt
+def uses_emulator() -> bool:
+    return "STRIPE_SECRET_KEY" not in os.environ or "STRIPE_API_BASE" in os.environ
 
 
-def run() -> int:
-    # A plain `kill` should stop the emulator and the service too, as Ctrl-C does.
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
+def development_environment() -> dict[str, str]:
+    """The environment of ``run`` and ``manage``: DEBUG on, the demo pages, and the
+    emulator's Stripe unless a real key is set; whatever is already set wins."""
     env = {
         **os.environ,
         "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "1"),
@@ -62,10 +70,41 @@ def run() -> int:
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "sk_test_emulator"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_emulator_demo"),
         "DJANGO_DEMO_PAGES": os.environ.get("DJANGO_DEMO_PAGES", "1"),
+        # The service speaks plain http on localhost, even with DJANGO_DEBUG off.
+        "DJANGO_SECURE_SSL_REDIRECT": os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "0"),
     }
-    use_emulator = "STRIPE_SECRET_KEY" not in os.environ or "STRIPE_API_BASE" in os.environ
-    if use_emulator:
+    if uses_emulator():
         env.setdefault("STRIPE_API_BASE", f"http://127.0.0.1:{EMULATOR_PORT}")
+    return env
+
+
+def pair_emulator_state(*, database: Path, state: Path, env: dict[str, str]) -> None:
+    """Start the emulator's state and the database together: the emulator forgets its
+    state when the database is new (a fresh clone, or db.sqlite3 deleted to start over),
+    and a database made before the emulator kept any state gets a warning."""
+    if "DATABASE_URL" in env:
+        return
+    if not database.exists():
+        state.unlink(missing_ok=True)
+    elif not state.exists():
+        print(
+            f"Note: {database.name} has no {state.name} beside it, so the emulator does not "
+            f"know the checkouts made before. To start both afresh, delete {database.name}.",
+            flush=True,
+        )
+
+
+def stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def run() -> int:
+    # A plain `kill` should stop the emulator and the service too, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    env = development_environment()
+    use_emulator = uses_emulator()
+    if use_emulator:
+        pair_emulator_state(database=DATABASE, state=EMULATOR_STATE, env=env)
 
     manage("migrate", "--noinput", env=env, stdout=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{SERVICE_PORT}"
@@ -87,7 +126,15 @@ def run() -> int:
 
     processes = []
     if use_emulator:
-        emulator = [str(VENV_PYTHON), "-m", "stripe_emulator", "--port", str(EMULATOR_PORT)]
+        emulator = [
+            str(VENV_PYTHON),
+            "-m",
+            "stripe_emulator",
+            "--port",
+            str(EMULATOR_PORT),
+            "--state-file",
+            str(EMULATOR_STATE),
+        ]
         webhook = [
             "--webhook-url",
             f"{base_url}/payment/stripe/v1/webhook",
@@ -162,14 +209,38 @@ def test(pytest_args: list[str]) -> int:
     return subprocess.run([str(VENV_PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT).returncode
 
 
+def manage_command(args: list[str]) -> int:
+    return passthrough(
+        [str(VENV_PYTHON), "manage.py", *args], cwd=ROOT, env=development_environment()
+    )
+
+
+def python(args: list[str]) -> int:
+    return passthrough([str(VENV_PYTHON), *args])
+
+
+def passthrough(command: list[str], **kwargs) -> int:
+    """Run ``command`` in the foreground; its exit status (Ctrl-C reaches it too)."""
+    try:
+        return subprocess.run(command, **kwargs).returncode
+    except KeyboardInterrupt:
+        return 130
+
+
+COMMANDS = {
+    "run": lambda args: run(),
+    "test": test,
+    "manage": manage_command,
+    "python": python,
+}
+
+
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         print(__doc__)
         return 2
     ensure_environment()
-    if sys.argv[1] == "run":
-        return run()
-    return test(sys.argv[2:])
+    return COMMANDS[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -31,6 +31,15 @@ def _env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def _env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """A header name such as ``X-Forwarded-Proto`` as Django's ("HTTP_X_FORWARDED_PROTO",
+    "https"); None when unset."""
+    header = os.environ.get(name, "").strip()
+    if not header:
+        return None
+    return "HTTP_" + header.upper().replace("-", "_"), "https"
+
+
 DEBUG = _env_bool("DJANGO_DEBUG")
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -41,6 +50,20 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# HTTPS only, by default whenever DEBUG is off (what `manage.py check --deploy` asks for);
+# off under DEBUG, as dev.py serves plain http on localhost. Each can be turned off alone.
+SECURE_SSL_REDIRECT = _env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 60 * 60))
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = _env_bool("DJANGO_SECURE_HSTS_PRELOAD", not DEBUG)
+SESSION_COOKIE_SECURE = _env_bool("DJANGO_SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = _env_bool("DJANGO_CSRF_COOKIE_SECURE", not DEBUG)
+# Behind a proxy that ends TLS: the header it sets to the scheme, overwriting any a client
+# sent. Unset by default, since trusting a header nobody overwrites lets clients claim https.
+SECURE_PROXY_SSL_HEADER = _env_proxy_ssl_header("DJANGO_SECURE_PROXY_SSL_HEADER")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -79,7 +102,8 @@ ASGI_APPLICATION = "bokacheckout.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own pages (the landing page); the apps' are in their templates/.
+        "DIRS": [BASE_DIR / "bokacheckout" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

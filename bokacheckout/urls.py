@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from bokacheckout import views
+
 urlpatterns = [
+    path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("demo/", include("bokacheckout.demo.urls")),
     path("", include("checkouts.api.urls")),

@@ -234,3 +234,40 @@ def verify_webhook_signature(payload: bytes, signature: str) -> None:
         raise InvalidWebhook(f"Invalid Stripe-Signature: {error.user_message or error}") from error
     except ValueError as error:
         raise InvalidWebhook(f"The body is not UTF-8 text: {error}") from error
+
+
+@dataclass(frozen=True)
+class WebhookEndpointSnapshot:
+    """A webhook endpoint as Stripe created it. Stripe shows ``secret`` (``whsec_...``) in
+    that one answer only."""
+
+    id: str
+    url: str
+    enabled_events: tuple[str, ...]
+    secret: str
+
+    def __repr__(self) -> str:
+        return f"WebhookEndpointSnapshot(id={self.id!r}, url={self.url!r})"
+
+
+def create_connect_webhook_endpoint(
+    *, url: str, events: list[str], description: str
+) -> WebhookEndpointSnapshot:
+    """Create, on the platform's account, an endpoint that Stripe sends ``events`` of every
+    connected account to (``connect=true``), rendered in the API version this SDK speaks."""
+    endpoint = _call_once(
+        _stripe().v1.webhook_endpoints.create,
+        params={
+            "url": url,
+            "enabled_events": events,
+            "connect": True,
+            "api_version": stripe.api_version,
+            "description": description,
+        },
+    )
+    return WebhookEndpointSnapshot(
+        id=endpoint["id"],
+        url=endpoint["url"],
+        enabled_events=tuple(endpoint["enabled_events"]),
+        secret=endpoint["secret"],
+    )

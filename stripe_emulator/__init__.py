@@ -22,7 +22,7 @@ payments and refunds), `expiry` (sessions expiring by themselves), `events`
 (event objects), `endpoints` (which webhook endpoints get which events),
 `webhooks` (signing and delivery), `pages`/`templates`/`embedded_js` (the
 customer's browser side), `control`/`control_payments` (the `/_emulator/`
-control API).
+control API), `state_file` (the state kept across restarts).
 """
 
 from .errors import ApiError

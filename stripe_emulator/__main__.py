@@ -13,6 +13,7 @@ import signal
 import sys
 
 from .server import StripeEmulator
+from .state_file import StateFileError
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -29,6 +30,11 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         "--webhook-secret",
         help="whsec_... to sign webhook events with (default: a new one, printed).",
     )
+    parser.add_argument(
+        "--state-file",
+        help="Keep sessions, payments, events and webhook endpoints in this JSON file, and "
+        "start from what it holds, so a restart forgets nothing (created if missing).",
+    )
     arguments = parser.parse_args(argv)
     if arguments.webhook_secret and not arguments.webhook_url:
         parser.error("--webhook-secret needs --webhook-url")
@@ -37,8 +43,16 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
-    emulator = StripeEmulator(host=arguments.host, port=arguments.port)
+    try:
+        emulator = StripeEmulator(
+            host=arguments.host, port=arguments.port, state_file=arguments.state_file
+        )
+    except StateFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(f"Stripe emulator listening on {emulator.url} (Ctrl-C to stop)", flush=True)
+    if arguments.state_file:
+        print(f"Keeping its state in {arguments.state_file}", flush=True)
     if arguments.webhook_url:
         secret = arguments.webhook_secret or "whsec_" + secrets.token_hex(24)
         try:

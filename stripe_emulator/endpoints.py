@@ -215,6 +215,25 @@ class EndpointRegistry:
                     candidates.append(registered.target(self._delivery))
         return [endpoint for endpoint in candidates if endpoint.receives(event)]
 
+    # --- surviving a restart -------------------------------------------------------------
+
+    def saved_state(self) -> dict[str, Any]:
+        """The endpoints created through the API, as JSON-ready copies (for `restore`).
+
+        Not the configured endpoint nor the delivery settings: whoever starts the
+        emulator sets those."""
+        with self._lock:
+            return {
+                "sequence": self._sequence,
+                "registered": [dataclasses.asdict(r) for r in self._registered.values()],
+            }
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        registered = [RegisteredEndpoint(**item) for item in copy.deepcopy(saved["registered"])]
+        with self._lock:
+            self._sequence = saved["sequence"]
+            self._registered = {item.endpoint["id"]: item for item in registered}
+
     def reset(self) -> None:
         with self._lock:
             self._configured = None

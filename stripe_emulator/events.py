@@ -140,6 +140,20 @@ class EventLog:
         with self._lock:
             self._events.clear()
 
+    def saved_state(self) -> list[dict[str, Any]]:
+        """Copies of every event with its account, oldest first (for `restore`)."""
+        with self._lock:
+            return [
+                {"account": stored.account, "event": copy.deepcopy(stored.event)}
+                for stored in self._events
+            ]
+
+    def restore(self, saved: list[dict[str, Any]]) -> None:
+        """Replace the log with a `saved_state()`; nothing is sent to the sink."""
+        events = [StoredEvent(item["account"], copy.deepcopy(item["event"])) for item in saved]
+        with self._lock:
+            self._events = events
+
     def all(self) -> list[dict[str, Any]]:
         """Copies of every event, oldest first, whichever account it belongs to."""
         with self._lock:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import socket
 import threading
@@ -26,6 +27,7 @@ from .faults import Fault, FaultKind, FaultPlan
 from .forms import FormError, FormValue, decode_pairs
 from .lifecycle import PaymentStatus
 from .payment_controls import PaymentControls
+from .state_file import StateFile
 from .store import RecordedRequest, Store, StoredSession
 from .webhooks import (
     DEFAULT_RETRY_DELAYS,
@@ -63,6 +65,13 @@ class StripeEmulator(PaymentControls):
     refunds, and what Stripe does to them later, are driven through
     `PaymentControls`' methods.
 
+    With a `state_file`, the emulator starts from the state saved there (if
+    the file exists; `state_file.StateFileError` if it is not one) and saves
+    its state there before answering each HTTP request, after sessions expire
+    by themselves, and on `stop()`: sessions, payments, refunds, events, the
+    endpoints created through the API and idempotency keys, so a restarted
+    emulator answers for the objects it handed out before.
+
     Public attributes: `store` (state; `store.lock` serialises API requests),
     `faults` (pending faults), `latency` (seconds added to every API request),
     `api_key_prefix` (secret keys must start with it), `webhooks` (the
@@ -70,10 +79,17 @@ class StripeEmulator(PaymentControls):
     """
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, api_key_prefix: str = "sk_test_"
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key_prefix: str = "sk_test_",
+        state_file: str | os.PathLike[str] | None = None,
     ) -> None:
         self.api_key_prefix = api_key_prefix
         self.store = Store()
+        self._state_file = None if state_file is None else StateFile(state_file)
+        if self._state_file is not None:
+            self._state_file.load_into(self.store)
         self.faults = FaultPlan()
         self.latency = 0.0
         self._frozen_at: float | None = None
@@ -128,6 +144,7 @@ class StripeEmulator(PaymentControls):
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join()
+        self.save_state()
 
     def __enter__(self) -> StripeEmulator:
         return self.start()
@@ -145,6 +162,15 @@ class StripeEmulator(PaymentControls):
         self.store.reset()
         self.latency = 0.0
         self._frozen_at = None
+
+    def save_state(self) -> None:
+        """Write the state to the `state_file` now (nothing without one)."""
+        if self._state_file is None:
+            return
+        try:
+            self._state_file.save(self.store)
+        except OSError:
+            logger.exception("stripe emulator: could not save to %s", self._state_file.path)
 
     def _release_held(self) -> None:
         with self._release_lock:
@@ -172,7 +198,8 @@ class StripeEmulator(PaymentControls):
         return lifecycle.expire_due(self.store, self.now())
 
     def _expiry_tick(self) -> float | None:
-        self.expire_due_sessions()
+        if self.expire_due_sessions():
+            self.save_state()
         if self._frozen_at is not None:
             return None
         due = lifecycle.next_expiry(self.store)
@@ -554,6 +581,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _write(
         self, status: int, headers: dict[str, str], payload: bytes, content_type: str
     ) -> None:
+        # Saved before the client hears back, so what it was told survives a crash.
+        self.server.emulator.save_state()
         try:
             self.send_response(status)
             for name, value in headers.items():
@@ -568,6 +597,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _drop(self) -> None:
         """Close the connection without writing a single byte."""
+        self.server.emulator.save_state()
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)

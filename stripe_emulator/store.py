@@ -101,6 +101,44 @@ class Store:
     def __post_init__(self) -> None:
         self._recorded = threading.Condition(self.lock)
 
+    def saved_state(self) -> dict[str, Any]:
+        """What outlives a restart, as JSON-ready copies: sessions, other objects, events,
+        endpoints created through the API and idempotency keys (recorded requests do not)."""
+        with self.lock:
+            return {
+                "sequence": self._sequence,
+                "pending_refunds": self._pending_refunds,
+                "sessions": [dataclasses.asdict(s) for s in self._sessions.values()],
+                "objects": [dataclasses.asdict(s) for s in self._objects.values()],
+                "idempotency": [
+                    {"scope": list(scope), **dataclasses.asdict(result)}
+                    for scope, result in self._idempotency.items()
+                ],
+                "events": self.events.saved_state(),
+                "webhook_endpoints": self.webhook_endpoints.saved_state(),
+            }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Replace sessions, objects, events, endpoints and keys with a `saved_state()`.
+
+        KeyError or TypeError if `state` is not one."""
+        sessions = {s["session"]["id"]: StoredSession(**s) for s in state["sessions"]}
+        objects = {s["object"]["id"]: StoredObject(**s) for s in state["objects"]}
+        idempotency = {
+            tuple(saved.pop("scope")): IdempotentResult(
+                **{**saved, "fingerprint": tuple(saved["fingerprint"])}
+            )
+            for saved in copy.deepcopy(state["idempotency"])
+        }
+        with self.lock:
+            self._sequence = state["sequence"]
+            self._pending_refunds = state["pending_refunds"]
+            self._sessions = sessions
+            self._objects = objects
+            self._idempotency = idempotency
+            self.events.restore(state["events"])
+            self.webhook_endpoints.restore(state["webhook_endpoints"])
+
     def reset(self) -> None:
         with self.lock:
             self._sessions.clear()

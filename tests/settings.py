@@ -8,6 +8,8 @@ os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_test_emulator")
 os.environ.setdefault("STRIPE_MAX_NETWORK_RETRIES", "1")
 os.environ.setdefault("STRIPE_TIMEOUT_SECONDS", "2")
 os.environ.setdefault("STRIPE_RATE_LIMIT_BACKOFF_SECONDS", "0.01")
+# The test client and the servers tests start speak plain http, like dev.py run.
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 
 from bokacheckout.settings import *  # noqa: F403
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,25 @@ PRINT_SETTINGS = (
 )
 
 
-def load_settings(**environ):
+PRINT_HTTPS_SETTINGS = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps([s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, "
+    "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD, s.SESSION_COOKIE_SECURE, "
+    "s.CSRF_COOKIE_SECURE, s.SECURE_PROXY_SSL_HEADER]))"
+)
+# What the README's Deploying section says a production service is given.
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "pay.example.com",
+    "DATABASE_URL": "postgres://bokacheckout:secret@db.internal:5432/bokacheckout",
+    "STRIPE_SECRET_KEY": "sk_live_not_a_real_key",
+    "STRIPE_WEBHOOK_SECRET": "whsec_not_a_real_secret",
+    "DJANGO_SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto",
+}
+
+
+def run_python(argv: list[str], **environ) -> subprocess.CompletedProcess:
+    """``python argv`` in this environment minus the service's variables, plus ``environ``."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -23,13 +42,16 @@ def load_settings(**environ):
     }
     env.update(DJANGO_SETTINGS_MODULE="bokacheckout.settings", **environ)
     return subprocess.run(
-        [sys.executable, "-c", PRINT_SETTINGS],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, *argv], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
+
+
+def load_settings(**environ):
+    return run_python(["-c", PRINT_SETTINGS], **environ)
+
+
+def https_settings(**environ) -> list:
+    return json.loads(run_python(["-c", PRINT_HTTPS_SETTINGS], **environ).stdout)
 
 
 def test_without_a_secret_key_the_service_refuses_to_start():
@@ -66,3 +88,45 @@ def test_database_hosts_and_stripe_base_come_from_the_environment():
     assert loaded["db"] == "django.db.backends.postgresql"
     assert loaded["hosts"] == ["pay.example.com", "api.example.com"]
     assert loaded["stripe_base"] == "http://127.0.0.1:12111"
+
+
+def test_check_deploy_finds_nothing_to_warn_about_under_the_production_variables():
+    result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_the_readme_names_the_production_variables_in_deploying():
+    deploying = (ROOT / "README.md").read_text().split("\n## Deploying\n", 1)[1]
+
+    assert [name for name in PRODUCTION if f"`{name}`" not in deploying] == []
+
+
+def test_with_debug_off_https_is_required_by_default():
+    assert https_settings(DJANGO_SECRET_KEY="x" * 50) == [
+        True,
+        365 * 24 * 60 * 60,
+        True,
+        True,
+        True,
+        True,
+        None,
+    ]
+
+
+def test_with_debug_on_plain_http_works():
+    assert https_settings(DJANGO_DEBUG="1") == [False, 0, False, False, False, False, None]
+
+
+def test_each_https_setting_comes_from_the_environment():
+    assert https_settings(
+        DJANGO_SECRET_KEY="x" * 50,
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_SECURE_HSTS_SECONDS="3600",
+        DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS="0",
+        DJANGO_SECURE_HSTS_PRELOAD="false",
+        DJANGO_SESSION_COOKIE_SECURE="0",
+        DJANGO_CSRF_COOKIE_SECURE="0",
+        DJANGO_SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto",
+    ) == [False, 3600, False, False, False, False, ["HTTP_X_FORWARDED_PROTO", "https"]]

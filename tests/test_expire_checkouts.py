@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, load_command_class
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -313,6 +313,29 @@ def test_durations_read_as_operators_write_them(text, duration):
 def test_nonsense_durations_are_refused(text):
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
+
+
+def test_every_option_says_what_it_does():
+    command = load_command_class("checkouts", "expire_checkouts")
+    parser = command.create_parser("manage.py", "expire_checkouts")
+
+    assert [action.dest for action in parser._actions if not action.help] == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "explanation"),
+    [
+        ("--older-than", "soon", "'soon' is not a duration: write whole numbers with the units"),
+        ("--older-than", "1.5h", "such as 90m, 2h, 1h30m or 1d"),
+        ("--older-than", "0m", "the duration must be longer than zero"),
+        ("--limit", "ten", "'ten' is not a whole number of 1 or more"),
+        ("--rate", "0", "'0' is not a number above 0"),
+        ("--company", "acme", "'acme' is not a CompanyId"),
+    ],
+)
+def test_a_bad_option_value_is_explained_in_words(option, value, explanation):
+    with pytest.raises(CommandError, match=f"argument {option}: .*{explanation}"):
+        call_command("expire_checkouts", option, value)
 
 
 def test_on_a_terminal_progress_is_shown(superseded_pending, stripe_emulator, capsys):

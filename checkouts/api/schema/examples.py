@@ -1,7 +1,9 @@
 """Example requests and answers: realistic ones, and the sample of BokaMera's documentation.
 
-An answer's CSV and XML renderings are made by the API's own renderers, so that they
-show what a client really gets.
+The requests are the demo company's (``articles/demo.py``: its id, articles and allowed
+hosts), so that Swagger UI's "Try it out" succeeds against ``dev.py run`` with the API
+key it prints. An answer's CSV and XML renderings are made by the API's own renderers,
+so that they show what a client really gets.
 """
 
 from types import SimpleNamespace
@@ -10,27 +12,30 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample
 from rest_framework.renderers import BaseRenderer
 
+from articles.demo import DEMO_COMPANY_ID, DEMO_CONNECTED_ACCOUNT
 from checkouts.api.renderers import ServiceStackCSVRenderer, ServiceStackXMLRenderer
 from checkouts.api.serializers import CheckoutResponseSerializer
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 
-COMPANY_ID = "0d3e6a4c-5b1f-4d8e-9c2a-7f6b5e4d3c2b"
+COMPANY_ID = str(DEMO_COMPANY_ID)
 SESSION_ID = "cs_test_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0123456789aBcDeFgH"
-ACCOUNT = "acct_1DemoSalonBokaMera"
+ACCOUNT = DEMO_CONNECTED_ACCOUNT
 EVENT_ID = "evt_1QbKx2DemoSalonBokaMera"
+# Where dev.py run serves the demo pages; the demo company allows its host.
+DEMO_PAGES = "http://127.0.0.1:8000/demo"
 
 HOSTED_REQUEST = {
     "CompanyId": COMPANY_ID,
     "CountryCode": "SE",
     "Articles": [
-        {"ArticleId": 1, "ArticleTypeId": 1, "Quantity": 1},
-        {"ArticleId": 7, "ArticleTypeId": 2},
+        {"ArticleId": 1, "ArticleTypeId": 1, "Quantity": 1},  # a haircut
+        {"ArticleId": 1, "ArticleTypeId": 2},  # a ten-visit rebate code
     ],
     "InternalReferenceId": "booking-1001",
-    "ConfirmationUrl": "https://app.example.com/booking/1001/confirmed",
-    "CancelUrl": "https://app.example.com/booking/1001",
+    "ConfirmationUrl": f"{DEMO_PAGES}/confirmation",
+    "CancelUrl": f"{DEMO_PAGES}/cancel",
     "UiMode": "hosted",
 }
 EMBEDDED_REQUEST = {
@@ -61,7 +66,7 @@ STATUS_PAID = {
     "CustomerEmail": "kund@example.se",
     "PaymentStatus": "paid",
     "InternalReferenceId": "booking-1001",
-    "AmountTotal": 45000,
+    "AmountTotal": 425000,
     "Currency": "SEK",
 }
 STATUS_OPEN = {**STATUS_PAID, "Status": "open", "CustomerEmail": None, "PaymentStatus": "unpaid"}

@@ -1,4 +1,5 @@
 import re
+from argparse import ArgumentTypeError
 from datetime import timedelta
 from uuid import UUID
 
@@ -17,32 +18,59 @@ from checkouts.expiry import (
 )
 
 DURATION = re.compile(r"^(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+DURATION_FORM = (
+    "whole numbers with the units d, h, m or s, largest first, such as 90m, 2h, 1h30m or 1d"
+)
 
 
 def parse_duration(text: str) -> timedelta:
     """``90m``, ``2h``, ``1h30m``, ``1d``, ``45s``."""
     match = DURATION.match(text.strip())
     if not text.strip() or match is None:
-        raise ValueError(f"{text!r} is not a duration such as 90m, 2h or 1d")
+        raise ValueError(f"{text!r} is not a duration: write {DURATION_FORM}")
     parts = {unit: int(value or 0) for unit, value in match.groupdict().items()}
     duration = timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
     if not duration:
-        raise ValueError("the duration must be longer than zero")
+        raise ValueError(f"{text!r} is no time at all: the duration must be longer than zero")
     return duration
 
 
+# Option types: argparse shows an ArgumentTypeError's own words, and only a generic
+# "invalid <function> value" for anything else.
+
+
+def duration_option(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise ArgumentTypeError(str(error)) from error
+
+
 def positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise ValueError("must be at least 1")
+        raise ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
     return value
 
 
 def positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise ValueError("must be above 0")
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ArgumentTypeError(f"{text!r} is not a number above 0, such as 20 or 2.5")
     return value
+
+
+def company_id_option(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError as error:
+        raise ArgumentTypeError(f"{text!r} is not a CompanyId (a UUID)") from error
 
 
 class Command(BaseCommand):
@@ -55,28 +83,50 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help="List, change nothing.")
-        parser.add_argument("--company", type=UUID, help="Only this CompanyId.")
-        parser.add_argument("--reference", help="Only this InternalReferenceId.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="List what is due and why; change nothing."
+        )
+        parser.add_argument(
+            "--company", type=company_id_option, metavar="UUID", help="Only this CompanyId."
+        )
+        parser.add_argument(
+            "--reference", metavar="ID", help="Only this payable's InternalReferenceId."
+        )
         parser.add_argument(
             "--older-than",
-            type=parse_duration,
-            help="Also expire open sessions created longer ago than this (90m, 2h, 1d).",
+            type=duration_option,
+            metavar="DURATION",
+            help="Also expire open sessions created longer ago than this: "
+            f"{DURATION_FORM}. This releases the bookings they hold.",
         )
-        parser.add_argument("--batch-size", type=positive_int, default=DEFAULT_BATCH_SIZE)
+        parser.add_argument(
+            "--batch-size",
+            type=positive_int,
+            default=DEFAULT_BATCH_SIZE,
+            metavar="N",
+            help="Checkouts claimed (and held in memory) at a time (default %(default)s).",
+        )
         parser.add_argument(
             "--concurrency",
             type=positive_int,
             default=DEFAULT_CONCURRENCY,
-            help="Stripe calls in parallel.",
+            metavar="N",
+            help="Stripe calls in parallel (default %(default)s).",
         )
         parser.add_argument(
             "--rate",
             type=positive_float,
             default=DEFAULT_STRIPE_CALLS_PER_SECOND,
-            help="Stripe calls per second per connected account (Stripe allows 25/s per endpoint).",
+            metavar="PER_SECOND",
+            help="Stripe calls per second per connected account (default %(default)s; Stripe "
+            "allows 25/s per endpoint).",
         )
-        parser.add_argument("--limit", type=positive_int, help="Handle at most this many.")
+        parser.add_argument(
+            "--limit",
+            type=positive_int,
+            metavar="N",
+            help="Handle at most this many checkouts in this run.",
+        )
 
     def handle(self, *args, **options) -> None:
         run = ExpiryRun(
