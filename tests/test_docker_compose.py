@@ -50,6 +50,8 @@ def test_the_emulator_sends_signed_webhooks_to_the_service(compose):
     assert "--webhook-url=http://web:8000/payment/stripe/v1/webhook" in emulator["command"]
     secret = next(arg for arg in emulator["command"] if arg.startswith("--webhook-secret="))
     assert secret.removeprefix("--webhook-secret=") == web["environment"]["STRIPE_WEBHOOK_SECRET"]
+    # The emulator calls the service by its compose name, which the service must accept.
+    assert "web" in web["environment"]["DJANGO_ALLOWED_HOSTS"].split(":-")[1].rstrip("}").split(",")
 
 
 def test_the_service_and_the_emulator_build_from_their_own_dockerfile_stages(compose):
