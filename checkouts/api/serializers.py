@@ -4,11 +4,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import pycountry
-from django.core.validators import URLValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from articles.redirect_urls import UnsafeRedirectUrl, redirect_host
 from checkouts.constants import (
     DEFAULT_ARTICLE_QUANTITY,
     MAX_ARTICLE_QUANTITY,
@@ -69,21 +69,31 @@ def parse_ui_mode(value: Any) -> UiMode | None:
     return UI_MODE_ALIASES.get(str(value).strip().lower())
 
 
-class RedirectUrlField(serializers.URLField):
-    """An absolute http(s) URL; blank means not given."""
+@extend_schema_field({"type": "string", "format": "uri", "maxLength": MAX_REDIRECT_URL_LENGTH})
+class RedirectUrlField(serializers.CharField):
+    """An absolute http(s) URL, read as browsers read it (``redirect_host``); blank means not
+    given. A backslash, whitespace, a control character, ``user@`` or a percent-encoded
+    host is refused, each with its own message."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             required=False,
             allow_null=True,
             allow_blank=True,
+            trim_whitespace=False,
             max_length=MAX_REDIRECT_URL_LENGTH,
-            validators=[URLValidator(schemes=["http", "https"])],
             **kwargs,
         )
 
     def to_internal_value(self, data: Any) -> str | None:
-        return super().to_internal_value(data) or None
+        url = super().to_internal_value(data)
+        if not url:
+            return None
+        try:
+            redirect_host(url)
+        except UnsafeRedirectUrl as error:
+            raise serializers.ValidationError(str(error), code="invalid") from None
+        return url
 
 
 @extend_schema_serializer(component_name="ArticleToCreate")
