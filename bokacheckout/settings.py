@@ -140,8 +140,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "checkouts.api.parsers.NestedFormParser",
+        "checkouts.api.parsers.ServiceStackCSVParser",
+        "checkouts.api.parsers.ServiceStackXMLParser",
     ],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "checkouts.api.negotiation.StrictFormatNegotiation",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "checkouts.api.negotiation.ServiceStackNegotiation",
     "DEFAULT_THROTTLE_CLASSES": ["checkouts.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": os.environ.get("API_THROTTLE_RATE", "120/min")},
     "EXCEPTION_HANDLER": "checkouts.api.errors.servicestack_exception_handler",

@@ -25,6 +25,7 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from articles.models import Company, StripeCheckoutSettings
 from checkouts.api.errors import ERROR_ANSWERS, answer_to
+from checkouts.api.schema import examples
 from checkouts.api.schema.operations import (
     CHECKOUT_STATUS_ERRORS,
     CREATE_CHECKOUT_ERRORS,
@@ -272,7 +273,7 @@ def test_create_has_the_seed_summary_and_description(schema):
 def test_create_request_fields_have_the_seed_required_flags_and_descriptions(schema):
     body = operation(schema, CHECKOUT_URL)["requestBody"]
     assert body["required"] is True
-    assert set(body["content"]) == {JSON, FORM}
+    assert set(body["content"]) == {JSON, FORM, CSV, XML}
     request = resolve(schema, body["content"][JSON]["schema"])
     fields = request["properties"]
 
@@ -342,7 +343,7 @@ def test_the_status_request_requires_company_and_session(schema):
     body = operation(schema, STATUS_URL)["requestBody"]
     request = resolve(schema, body["content"][JSON]["schema"])
 
-    assert set(body["content"]) == {JSON, FORM}
+    assert set(body["content"]) == {JSON, FORM, CSV, XML}
     assert sorted(request["required"]) == ["CompanyId", "SessionId"]
 
 
@@ -572,6 +573,21 @@ def test_the_request_examples_create_checkouts_that_conform(schema, openapi, wor
     body = assert_conforms(openapi, exchange, 200)
     assert (body["Url"] is None) == (example == "Embedded")
     assert (body["ClientSecret"] is None) == (example == "Hosted")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("media_type", [CSV, XML])
+def test_the_csv_and_xml_request_examples_create_checkouts_that_conform(
+    schema, openapi, world, media_type
+):
+    content = operation(schema, CHECKOUT_URL)["requestBody"]["content"][media_type]
+    (example,) = content["examples"].values()
+    body = example["value"].replace(examples.COMPANY_ID, str(world.company.id))
+
+    exchange = call(CHECKOUT_URL, body, key=world.key, content_type=media_type)
+
+    body = assert_conforms(openapi, exchange, 200)
+    assert body["ClientSecret"]
 
 
 def create_in_a_form(world: World) -> Exchange:

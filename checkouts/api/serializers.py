@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from articles.redirect_urls import UnsafeRedirectUrl, redirect_host
+from checkouts.api.parsers import complex_value_from_text
 from checkouts.constants import (
     DEFAULT_ARTICLE_QUANTITY,
     MAX_ARTICLE_QUANTITY,
@@ -96,6 +97,28 @@ class RedirectUrlField(serializers.CharField):
         return url
 
 
+class TextListSerializer(serializers.ListSerializer):
+    """A list that may also come as one text value, JSON or JSV, as ServiceStack reads a
+    form field, a CSV cell or a query-string value
+    (``Articles=[{ArticleId:1,ArticleTypeId:1}]``)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            try:
+                data = complex_value_from_text(data)
+            except ValueError as error:
+                raise serializers.ValidationError(
+                    {
+                        "non_field_errors": [
+                            serializers.ErrorDetail(
+                                f"Must be a list, in JSON or JSV: {error}", code="invalid"
+                            )
+                        ]
+                    }
+                ) from None
+        return super().to_internal_value(data)
+
+
 @extend_schema_serializer(component_name="ArticleToCreate")
 class ArticleToCreateSerializer(CaseInsensitiveSerializer):
     """BokaMera's ``ArticleToCreate``. A missing ``Quantity`` means one."""
@@ -119,6 +142,9 @@ class ArticleToCreateSerializer(CaseInsensitiveSerializer):
         default=DEFAULT_ARTICLE_QUANTITY,
         help_text=f"How many of the article; optional, defaults to {DEFAULT_ARTICLE_QUANTITY}.",
     )
+
+    class Meta:
+        list_serializer_class = TextListSerializer
 
     def to_internal_value(self, data: Any) -> ArticleOrder:
         return ArticleOrder(**super().to_internal_value(data))

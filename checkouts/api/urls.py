@@ -1,26 +1,27 @@
+"""The API's routes, matched as ServiceStack matches them (``checkouts.api.routes``)."""
+
 from django.urls import path
-from rest_framework.urlpatterns import format_suffix_patterns
 
 from checkouts.api.docs import OpenApiJsonView, OpenApiYamlView, SwaggerDocsView
+from checkouts.api.routes import reply_route, servicestack_routes
 from checkouts.api.views import CheckoutStatusView, CreateCheckoutView, StripeWebhookView
 
 urlpatterns = [
-    *format_suffix_patterns(
-        [
-            path(
-                "payment/stripe/v1/checkout", CreateCheckoutView.as_view(), name="checkout-create"
-            ),
-            path(
-                "payment/stripe/v1/checkout/status",
-                CheckoutStatusView.as_view(),
-                name="checkout-status",
-            ),
-        ],
-        allowed=["json", "csv", "xml"],
+    *servicestack_routes(
+        "payment/stripe/v1/checkout", CreateCheckoutView.as_view(), name="checkout-create"
     ),
-    path("payment/stripe/v1/webhook", StripeWebhookView.as_view(), name="stripe-webhook"),
-    # The API's own description, public. The suffix is part of each path (not a
-    # format_suffix_patterns suffix), so each serves one format.
+    *servicestack_routes(
+        "payment/stripe/v1/checkout/status", CheckoutStatusView.as_view(), name="checkout-status"
+    ),
+    *servicestack_routes(
+        "payment/stripe/v1/webhook", StripeWebhookView.as_view(), name="stripe-webhook"
+    ),
+    *(
+        reply_route(view.request_name, view.as_view())
+        for view in (CreateCheckoutView, CheckoutStatusView, StripeWebhookView)
+    ),
+    # The API's own description, public. The suffix is part of each path (not a format
+    # suffix of the API's), so each serves one format.
     path("openapi.json", OpenApiJsonView.as_view(), name="openapi-json"),
     path("openapi.yaml", OpenApiYamlView.as_view(), name="openapi-yaml"),
     path("docs/", SwaggerDocsView.as_view(), name="api-docs"),

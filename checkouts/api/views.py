@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from articles.models import Company
 from checkouts import lifecycle, selectors, services, webhooks
+from checkouts.api.parsers import request_fields
 from checkouts.api.schema.operations import CHECKOUT_STATUS, CREATE_CHECKOUT, RECEIVE_WEBHOOK
 from checkouts.api.serializers import (
     CheckoutResponseSerializer,
@@ -56,11 +57,12 @@ class CreateCheckoutView(APIView):
     Earlier checkouts of the same ``InternalReferenceId`` are invalidated.
     """
 
+    request_name = "StripeV1CreateCheckout"
     response_name = "StripeCheckoutQueryResponse"
 
     @CREATE_CHECKOUT
     def post(self, request: Request, format: str | None = None) -> Response:
-        payload = CreateCheckoutRequestSerializer(data=request.data)
+        payload = CreateCheckoutRequestSerializer(data=request_fields(request))
         payload.is_valid(raise_exception=True)
         fields = dict(payload.validated_data)
         company = company_of_request(request, fields.pop("company_id"))
@@ -79,11 +81,12 @@ class CheckoutStatusView(APIView):
     shows even if its webhook never came.
     """
 
+    request_name = "GetStripeCheckoutV1CheckoutStatus"
     response_name = "StripeCheckoutStatusQueryResponse"
 
     @CHECKOUT_STATUS
     def post(self, request: Request, format: str | None = None) -> Response:
-        payload = CheckoutStatusRequestSerializer(data=request.data)
+        payload = CheckoutStatusRequestSerializer(data=request_fields(request))
         payload.is_valid(raise_exception=True)
         company = company_of_request(request, payload.validated_data["company_id"])
         session_id = payload.validated_data["session_id"]
@@ -102,6 +105,9 @@ class StripeWebhookView(APIView):
     Authenticated by ``Stripe-Signature`` alone. 200: done or ignored; 400:
     not a valid delivery, never worth retrying; 503: try again later.
     """
+
+    # BokaMera's name for the webhook's request DTO.
+    request_name = "StripeCheckoutIpnCallBackRequest"
 
     authentication_classes = ()
     permission_classes = (AllowAny,)

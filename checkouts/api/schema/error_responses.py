@@ -119,7 +119,7 @@ REQUEST_ERRORS = [
     DocumentedError(
         "PlainText",
         UnsupportedMediaType("text/plain"),
-        "A body that is neither JSON nor form-encoded.",
+        "A body that is not a JSON object and whose Content-Type is not JSON, a form, CSV or XML.",
     ),
     DocumentedError(
         "Throttled",

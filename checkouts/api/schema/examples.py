@@ -15,6 +15,8 @@ from checkouts.api.serializers import CheckoutResponseSerializer
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+CSV = ServiceStackCSVRenderer.media_type
+XML = ServiceStackXMLRenderer.media_type
 
 COMPANY_ID = "0d3e6a4c-5b1f-4d8e-9c2a-7f6b5e4d3c2b"
 SESSION_ID = "cs_test_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0123456789aBcDeFgH"
@@ -136,3 +138,26 @@ def in_every_format(
             for renderer in (ServiceStackCSVRenderer(), ServiceStackXMLRenderer())
         ),
     ]
+
+
+def request_examples(
+    name: str, data: dict[str, Any], *, summary: str, request_name: str, csv: str
+) -> dict[str, OpenApiExample]:
+    """One request as CSV and XML bodies, by media type: the XML as the XML renderer writes
+    the DTO, the CSV (whose Articles cell is JSV) as given."""
+    return {
+        CSV: OpenApiExample(name, csv, summary=summary, media_type=CSV),
+        XML: OpenApiExample(
+            name,
+            rendered(ServiceStackXMLRenderer(), data, request_name),
+            summary=summary,
+            media_type=XML,
+        ),
+    }
+
+
+EMBEDDED_REQUEST_CSV = (
+    "CompanyId,CountryCode,Articles,InternalReferenceId,UiMode\r\n"
+    f'{COMPANY_ID},se,"[{{ArticleId:1,ArticleTypeId:1}}]",booking-1002,embedded\r\n'
+)
+STATUS_REQUEST_CSV = f"CompanyId,SessionId\r\n{COMPANY_ID},{SESSION_ID}\r\n"

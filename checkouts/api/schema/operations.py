@@ -24,7 +24,7 @@ from checkouts.api.schema.error_responses import (
     error_responses,
     rejected,
 )
-from checkouts.api.schema.examples import FORM, JSON, in_every_format
+from checkouts.api.schema.examples import FORM, JSON, in_every_format, request_examples
 from checkouts.api.schema.parameters import FORMAT_PARAMETER, IDEMPOTENT_REPLAYED, RESPONSE_HEADERS
 from checkouts.api.serializers import (
     CheckoutResponseSerializer,
@@ -203,12 +203,22 @@ key whose first request is still running: 409.
                 OpenApiExample(
                     "Form",
                     examples.EMBEDDED_REQUEST,
-                    summary="A form body; Articles as one JSON value "
+                    summary="A form body; Articles as one JSON or JSV value "
                     "(or as indexed keys: Articles[0].ArticleId=1)",
                     media_type=FORM,
                 )
             ],
         ),
+        **{
+            media_type: OpenApiRequest(CreateCheckoutRequestSerializer, examples=[example])
+            for media_type, example in request_examples(
+                "Embedded",
+                examples.EMBEDDED_REQUEST,
+                summary="An embedded checkout; in CSV, Articles is one JSV cell",
+                request_name="StripeV1CreateCheckout",
+                csv=examples.EMBEDDED_REQUEST_CSV,
+            ).items()
+        },
     },
     responses={
         200: OpenApiResponse(
@@ -251,6 +261,16 @@ first, so that a payment shows even when its webhook has not arrived.
             examples=[OpenApiExample("Status", examples.STATUS_REQUEST, media_type=JSON)],
         ),
         FORM: CheckoutStatusRequestSerializer,
+        **{
+            media_type: OpenApiRequest(CheckoutStatusRequestSerializer, examples=[example])
+            for media_type, example in request_examples(
+                "Status",
+                examples.STATUS_REQUEST,
+                summary="A status request",
+                request_name="GetStripeCheckoutV1CheckoutStatus",
+                csv=examples.STATUS_REQUEST_CSV,
+            ).items()
+        },
     },
     responses={
         200: OpenApiResponse(
