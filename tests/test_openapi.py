@@ -37,6 +37,7 @@ from stripe_emulator.webhooks import encode_event, sign_payload
 from tests.support.api import (
     CHECKOUT_URL,
     CREATE_SESSION,
+    IPN_CALLBACK_URL,
     RETRIEVE_SESSION,
     SEED_RESPONSE_FIELDS,
     STATUS_URL,
@@ -57,12 +58,14 @@ OPERATIONS = {
     CHECKOUT_URL: "createStripeCheckout",
     STATUS_URL: "getStripeCheckoutStatus",
     WEBHOOK_URL: "receiveStripeWebhook",
+    IPN_CALLBACK_URL: "receiveStripeIpnCallback",
 }
 # The errors each operation declares it can raise.
 OPERATION_ERRORS = {
     CHECKOUT_URL: CREATE_CHECKOUT_ERRORS,
     STATUS_URL: CHECKOUT_STATUS_ERRORS,
     WEBHOOK_URL: RECEIVE_WEBHOOK_ERRORS,
+    IPN_CALLBACK_URL: RECEIVE_WEBHOOK_ERRORS,
 }
 # BokaMera's documented sample request, verbatim, and its sample response.
 SEED_REQUEST = json.loads(
@@ -359,11 +362,13 @@ def test_the_api_key_is_the_security_of_the_api_but_not_of_the_webhook(schema):
     assert operation(schema, CHECKOUT_URL)["security"] == [{"ApiKey": []}]
     assert operation(schema, STATUS_URL)["security"] == [{"ApiKey": []}]
     assert operation(schema, WEBHOOK_URL).get("security", []) in ([], [{}])
+    assert operation(schema, IPN_CALLBACK_URL).get("security", []) in ([], [{}])
     assert "security" not in schema
 
 
-def test_the_webhook_takes_a_signed_stripe_event_and_answers_a_receipt(schema):
-    op = operation(schema, WEBHOOK_URL)
+@pytest.mark.parametrize("path", [WEBHOOK_URL, IPN_CALLBACK_URL])
+def test_the_webhook_takes_a_signed_stripe_event_and_answers_a_receipt(schema, path):
+    op = operation(schema, path)
 
     (signature,) = op["parameters"]
     assert (signature["name"], signature["in"], signature["required"]) == (
@@ -393,7 +398,7 @@ def test_the_api_takes_an_idempotency_key_and_a_format(schema):
 @pytest.mark.parametrize("path", list(OPERATIONS))
 def test_every_error_is_documented_in_the_servicestack_shape(schema, path):
     responses = operation(schema, path)["responses"]
-    formats = [JSON] if path == WEBHOOK_URL else [JSON, CSV, XML]
+    formats = [JSON] if path in (WEBHOOK_URL, IPN_CALLBACK_URL) else [JSON, CSV, XML]
 
     # Each status that the error handler's table gives the operation's errors, and no other.
     documented = set(responses) - {"200"}

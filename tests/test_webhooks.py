@@ -20,7 +20,7 @@ from checkouts.models import (
 )
 from checkouts.stripe_gateway import retrieve_checkout_session
 from stripe_emulator.webhooks import encode_event, sign_payload
-from tests.support.api import RETRIEVE_SESSION, WEBHOOK_URL
+from tests.support.api import IPN_CALLBACK_URL, RETRIEVE_SESSION, WEBHOOK_URL
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,11 +39,19 @@ def emitted(emulator, event_type: str, checkout: Checkout) -> dict:
     return emulator.wait_for_event(event_type, checkout.stripe_session_id)
 
 
-def deliver(client, event: dict, *, secret: str = SECRET, timestamp: int | None = None, **headers):
+def deliver(
+    client,
+    event: dict,
+    *,
+    secret: str = SECRET,
+    timestamp: int | None = None,
+    path: str = WEBHOOK_URL,
+    **headers,
+):
     payload = encode_event(event)
     signature = headers.pop("signature", None) or sign_payload(payload, secret, timestamp)
     return client.post(
-        WEBHOOK_URL, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+        path, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
     )
 
 
@@ -66,6 +74,33 @@ def test_a_session_paid_on_stripe_reaches_complete_and_paid_through_a_signed_web
     assert checkout.paid_at is not None
 
 
+def test_the_ipncallback_path_records_a_payment_as_the_webhook_does(
+    checkout, stripe_emulator, live_server
+):
+    stripe_emulator.configure_webhook(f"{live_server.url}{IPN_CALLBACK_URL}", SECRET)
+
+    stripe_emulator.complete_session(checkout.stripe_session_id, customer_email="kund@example.se")
+    (delivery,) = stripe_emulator.drain_webhooks()
+
+    assert delivery.status == 200
+    checkout.refresh_from_db()
+    assert (checkout.status, checkout.payment_status) == ("complete", "paid")
+    assert checkout.customer_email == "kund@example.se"
+    assert WebhookDelivery.objects.get().outcome == WebhookOutcome.PROCESSED
+
+
+def test_an_event_delivered_to_both_paths_is_applied_once(checkout, stripe_emulator, client):
+    stripe_emulator.complete_session(checkout.stripe_session_id)
+    event = emitted(stripe_emulator, "checkout.session.completed", checkout)
+    deliver(client, event, path=WEBHOOK_URL)
+
+    response = deliver(client, event, path=IPN_CALLBACK_URL)
+
+    assert response.status_code == 200
+    assert response.json() == {"EventId": event["id"], "Outcome": "duplicate"}
+    assert ProcessedStripeEvent.objects.count() == 1
+
+
 def test_every_delivery_is_kept_with_its_outcome(checkout, stripe_emulator, client):
     stripe_emulator.complete_session(checkout.stripe_session_id)
     event = emitted(stripe_emulator, "checkout.session.completed", checkout)
@@ -83,16 +118,17 @@ def test_every_delivery_is_kept_with_its_outcome(checkout, stripe_emulator, clie
     assert kept.processed_at is not None
 
 
+@pytest.mark.parametrize("path", [WEBHOOK_URL, IPN_CALLBACK_URL])
 @pytest.mark.parametrize(
     "signature",
     ["", "t=1,v1=deadbeef", "v1=abc", "nonsense"],
     ids=["missing", "wrong", "no-timestamp", "garbage"],
 )
-def test_a_forged_webhook_changes_nothing(checkout, stripe_emulator, client, signature):
+def test_a_forged_webhook_changes_nothing(checkout, stripe_emulator, client, signature, path):
     stripe_emulator.complete_session(checkout.stripe_session_id)
     event = emitted(stripe_emulator, "checkout.session.completed", checkout)
 
-    response = deliver(client, event, signature=signature or " ")
+    response = deliver(client, event, signature=signature or " ", path=path)
 
     assert response.status_code == 400
     assert response.json()["ResponseStatus"]["ErrorCode"] == "InvalidWebhook"

@@ -4,7 +4,12 @@ from django.urls import path
 
 from checkouts.api.docs import OpenApiJsonView, OpenApiYamlView, SwaggerDocsView
 from checkouts.api.routes import reply_route, servicestack_routes
-from checkouts.api.views import CheckoutStatusView, CreateCheckoutView, StripeWebhookView
+from checkouts.api.views import (
+    CheckoutStatusView,
+    CreateCheckoutView,
+    StripeIpnCallbackView,
+    StripeWebhookView,
+)
 
 urlpatterns = [
     *servicestack_routes(
@@ -13,8 +18,12 @@ urlpatterns = [
     *servicestack_routes(
         "payment/stripe/v1/checkout/status", CheckoutStatusView.as_view(), name="checkout-status"
     ),
+    # BokaMera's StripeCheckoutIpnCallBackRequest has both paths.
     *servicestack_routes(
         "payment/stripe/v1/webhook", StripeWebhookView.as_view(), name="stripe-webhook"
+    ),
+    *servicestack_routes(
+        "payment/stripe/v1/ipncallback", StripeIpnCallbackView.as_view(), name="stripe-ipncallback"
     ),
     *(
         reply_route(view.request_name, view.as_view())

@@ -13,7 +13,12 @@ from rest_framework.views import APIView
 from articles.models import Company
 from checkouts import lifecycle, selectors, services, webhooks
 from checkouts.api.parsers import request_fields
-from checkouts.api.schema.operations import CHECKOUT_STATUS, CREATE_CHECKOUT, RECEIVE_WEBHOOK
+from checkouts.api.schema.operations import (
+    CHECKOUT_STATUS,
+    CREATE_CHECKOUT,
+    RECEIVE_IPN_CALLBACK,
+    RECEIVE_WEBHOOK,
+)
 from checkouts.api.serializers import (
     CheckoutResponseSerializer,
     CheckoutStatusRequestSerializer,
@@ -100,13 +105,13 @@ class CheckoutStatusView(APIView):
 
 
 class StripeWebhookView(APIView):
-    """``POST /payment/stripe/v1/webhook``: Stripe's signed event deliveries.
+    """``POST /payment/stripe/v1/webhook`` and ``/payment/stripe/v1/ipncallback`` (BokaMera's
+    ``StripeCheckoutIpnCallBackRequest`` has both): Stripe's signed event deliveries.
 
     Authenticated by ``Stripe-Signature`` alone. 200: done or ignored; 400:
     not a valid delivery, never worth retrying; 503: try again later.
     """
 
-    # BokaMera's name for the webhook's request DTO.
     request_name = "StripeCheckoutIpnCallBackRequest"
 
     authentication_classes = ()
@@ -125,3 +130,13 @@ class StripeWebhookView(APIView):
             WebhookReceiptSerializer(delivery).data,
             status=status.HTTP_503_SERVICE_UNAVAILABLE if failed else status.HTTP_200_OK,
         )
+
+
+class StripeIpnCallbackView(StripeWebhookView):
+    """``POST /payment/stripe/v1/ipncallback``: the webhook at BokaMera's other path for it,
+    documented as an operation of its own."""
+
+    @RECEIVE_IPN_CALLBACK
+    @RECEIVE_WEBHOOK
+    def post(self, request: Request, format: str | None = None) -> Response:
+        return super().post(request, format)

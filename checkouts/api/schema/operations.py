@@ -372,3 +372,14 @@ deliver it again; a 400 is never worth retrying.
         ),
     },
 )
+
+# BokaMera's StripeCheckoutIpnCallBackRequest has a second path; on top of RECEIVE_WEBHOOK.
+RECEIVE_IPN_CALLBACK = extend_schema(
+    operation_id="receiveStripeIpnCallback",
+    summary="Receive a Stripe event (BokaMera's IPN callback path)",
+    description="""\
+The same endpoint as `POST /payment/stripe/v1/webhook`, at the other path BokaMera gives it
+(`StripeCheckoutIpnCallBackRequest`): the same signed Stripe events, verification, dedupe
+and answers. Point a Stripe Connect webhook endpoint at either path, not both.
+""",
+)
