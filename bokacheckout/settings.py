@@ -60,6 +60,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A foreign Host, a body over DATA_UPLOAD_MAX_MEMORY_SIZE: refused in the API's shape
+    # before anything reads the request.
+    "checkouts.api.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves static files (the admin's, the API docs') under gunicorn and with DEBUG off.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -129,6 +132,11 @@ WHITENOISE_USE_FINDERS = True
 
 API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
 
+# The largest request body taken (bigger: 413, unread), and the most form fields, or JSON
+# keys and items, in one body (more: 400).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MAX_REQUEST_BODY_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["checkouts.api.authentication.CompanyApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["checkouts.api.authentication.HasCompanyApiKey"],
@@ -138,7 +146,7 @@ REST_FRAMEWORK = {
         "checkouts.api.renderers.ServiceStackXMLRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "checkouts.api.parsers.BoundedJSONParser",
         "checkouts.api.parsers.NestedFormParser",
         "checkouts.api.parsers.ServiceStackCSVParser",
         "checkouts.api.parsers.ServiceStackXMLParser",

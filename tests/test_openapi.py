@@ -380,7 +380,7 @@ def test_the_webhook_takes_a_signed_stripe_event_and_answers_a_receipt(schema, p
     event = resolve(schema, op["requestBody"]["content"][JSON]["schema"])
     assert event["type"] == "object"
     assert {"id", "type", "data"} <= set(event["required"])
-    assert set(op["responses"]) == {"200", "400", "503"}
+    assert set(op["responses"]) == {"200", "400", "413", "503"}
     receipt = resolve(schema, op["responses"]["200"]["content"][JSON]["schema"])
     assert sorted(receipt["properties"]) == ["EventId", "Outcome"]
 

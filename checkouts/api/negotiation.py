@@ -1,6 +1,7 @@
 """Content negotiation as ServiceStack does it, on DRF's: the format a client asks for, and
 the parser its body gets."""
 
+from django.conf import settings
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser
@@ -12,6 +13,7 @@ MEDIA_TYPE_ALIASES = {"text/xml": "application/xml"}
 # How a body that is a JSON object starts, whatever Content-Type it comes with.
 JSON_OBJECT_START = b"{"
 JSON_WHITESPACE = b" \t\r\n"
+FOUR_NUL_BYTES = b"\x00" * 4
 
 
 def media_type_alias(media_type: str) -> str:
@@ -29,7 +31,8 @@ class ServiceStackNegotiation(DefaultContentNegotiation):
       ``Accept`` header, names and values in any case; ``text/xml`` means XML.
     - An unknown ``?format=`` is a 406, not a bare 404.
     - A body that is a JSON object is read as JSON, whatever its ``Content-Type`` says;
-      any other body by its ``Content-Type`` (none that fits: 415).
+      any other body by its ``Content-Type`` (none that fits, or a charset that is no text
+      encoding: 415).
     """
 
     def select_renderer(self, request, renderers, format_suffix=None):
@@ -49,6 +52,8 @@ class ServiceStackNegotiation(DefaultContentNegotiation):
         return [media_type_alias(token) for token in super().get_accept_list(request)]
 
     def select_parser(self, request, parsers):
+        if not is_text_encoding(request.encoding or settings.DEFAULT_CHARSET):
+            return None
         if request.body.lstrip(JSON_WHITESPACE).startswith(JSON_OBJECT_START):
             json_parsers = [parser for parser in parsers if isinstance(parser, JSONParser)]
             if json_parsers:
@@ -72,6 +77,19 @@ class LenientFormatNegotiation(ServiceStackNegotiation):
             return super().select_renderer(request, renderers, format_suffix)
         except NotAcceptable:
             return renderers[0], renderers[0].media_type
+
+
+def is_text_encoding(encoding: str) -> bool:
+    """Whether ``encoding`` decodes bytes to text: ``utf-8`` does, ``base64`` (a codec
+    Python knows, so Django takes it as a charset) does not."""
+    try:
+        # Not b"": decoding nothing succeeds whatever the codec.
+        FOUR_NUL_BYTES.decode(encoding)
+    except LookupError:
+        return False
+    except ValueError:
+        pass  # a text encoding these bytes are not valid in
+    return True
 
 
 def requested_format(request) -> str | None:

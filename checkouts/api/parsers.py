@@ -1,7 +1,7 @@
 """Request body parsers, as ServiceStack reads bodies: each turns one into the same plain
 nested dict of field names and values.
 
-- JSON, as DRF reads it.
+- JSON (``BoundedJSONParser``): bounded in depth and size, and a key given twice is refused.
 - Form fields (``NestedFormParser``) and ServiceStack's CSV (``ServiceStackCSVParser``):
   flat names and text values, nested by ``nest_fields`` (``Articles[0].ArticleId=1``). A
   list given as one text value (``Articles=[{ArticleId:1,ArticleTypeId:1}]``, JSV or
@@ -25,7 +25,8 @@ from xml.etree.ElementTree import ParseError as XMLSyntaxError
 from defusedxml.ElementTree import fromstring as parse_xml
 from django.conf import settings
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser, FormParser
+from rest_framework.parsers import BaseParser, FormParser, JSONParser
+from rest_framework.utils.json import strict_constant
 
 from checkouts.api import jsv
 from checkouts.api.negotiation import FORMAT_PARAMETER
@@ -45,8 +46,32 @@ XML_REQUEST_NAMESPACES = (
 XML_NIL = f"{{{XML_SCHEMA_INSTANCE}}}nil"
 
 
+class BoundedJSONParser(JSONParser):
+    """JSON bodies as DRF reads them (no ``NaN`` or ``Infinity``), bounded: objects and lists
+    nest at most ``MAX_BODY_NESTING_DEPTH`` deep, hold at most
+    ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` keys and items in all, and give no key twice."""
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            data = json.loads(
+                stream.read().decode(encoding),
+                object_pairs_hook=_object_without_repeated_keys,
+                parse_constant=strict_constant,
+            )
+        except RecursionError:
+            raise ParseError(_too_deep("JSON")) from None
+        except ValueError as error:
+            raise ParseError(f"JSON parse error - {error}") from error
+        check_size(data, "JSON")
+        return data
+
+
 class NestedFormParser(FormParser):
-    """Parses ``application/x-www-form-urlencoded`` into a plain nested dict (``nest_fields``)."""
+    """Parses ``application/x-www-form-urlencoded`` into a plain nested dict (``nest_fields``).
+
+    Django refuses more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fields.
+    """
 
     def parse(self, stream, media_type=None, parser_context=None) -> dict[str, Any]:
         return nest_fields(super().parse(stream, media_type, parser_context).items())
@@ -83,6 +108,7 @@ class ServiceStackCSVParser(BaseParser):
             )
         if len(set(names)) != len(names):
             raise ParseError("CSV parse error - the header names a field twice.")
+        check_size(names, "CSV")
         return nest_fields(
             (name, value) for name, value in zip(names, values, strict=True) if value
         )
@@ -104,6 +130,7 @@ class ServiceStackXMLParser(BaseParser):
             root = parse_xml(stream.read(), forbid_dtd=True)
         except (XMLSyntaxError, ValueError) as error:
             raise ParseError(f"XML parse error - {error}") from error
+        check_size(list(root.iter()), "XML")
         namespace, name = _split_tag(root.tag)
         expected = getattr((parser_context or {}).get("view"), "request_name", name)
         if name != expected or namespace not in XML_REQUEST_NAMESPACES:
@@ -156,13 +183,47 @@ def complex_value_from_text(text: str) -> Any:
     """A list or object given as one text value: JSON, or else JSV (ServiceStack's format
     for it). Raises ``ValueError`` for text that is neither."""
     try:
-        return json.loads(text)
+        value = json.loads(text, object_pairs_hook=_object_without_repeated_keys)
+    except RecursionError:
+        raise ValueError(_too_deep("JSON")) from None
     except ValueError:
-        return jsv.loads(text, max_depth=MAX_BODY_NESTING_DEPTH)
+        value = jsv.loads(text, max_depth=MAX_BODY_NESTING_DEPTH)
+    check_size(value, "The value", error=ValueError)
+    return value
+
+
+def check_size(value: Any, what: str, *, error: type[Exception] = ParseError) -> None:
+    """Refuse ``value`` if its dicts and lists nest more than ``MAX_BODY_NESTING_DEPTH`` deep
+    or hold more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` keys and items in all."""
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    count = 0
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if not isinstance(item, dict | list):
+            continue
+        children = list(item.values()) if isinstance(item, dict) else item
+        if depth >= MAX_BODY_NESTING_DEPTH:
+            raise error(_too_deep(what))
+        count += len(children)
+        if limit is not None and count > limit:
+            raise error(
+                f"{what} holds more than {limit} fields and items (DATA_UPLOAD_MAX_NUMBER_FIELDS)."
+            )
+        pending.extend((child, depth + 1) for child in children)
 
 
 def _too_deep(what: str) -> str:
     return f"{what} nests more than {MAX_BODY_NESTING_DEPTH} levels deep."
+
+
+def _object_without_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"The key {key!r} is given twice in one object.")
+        result[key] = value
+    return result
 
 
 def _split_tag(tag: str) -> tuple[str, str]:

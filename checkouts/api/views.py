@@ -44,16 +44,19 @@ def company_of_request(request: Request, company_id: UUID) -> Company:
 
 
 def idempotency_key_of(request: Request) -> str | None:
+    """The ``Idempotency-Key``: 1 to 255 printable ASCII characters, as Stripe takes them."""
     key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
-    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise serializers.ValidationError(
-            {
-                IDEMPOTENCY_KEY_HEADER: serializers.ErrorDetail(
-                    f"Must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters.", code="Length"
-                )
-            }
-        )
-    return key
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+        message, code = f"Must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters.", "Length"
+    elif not (key.isascii() and key.isprintable()):
+        message, code = "Must be printable ASCII characters.", "InvalidCharacters"
+    else:
+        return key
+    raise serializers.ValidationError(
+        {IDEMPOTENCY_KEY_HEADER: serializers.ErrorDetail(message, code=code)}
+    )
 
 
 class CreateCheckoutView(APIView):

@@ -16,6 +16,7 @@ from checkouts.api.schema.components import WEBHOOK_RETRY_LATER, StripeEventSeri
 from checkouts.api.schema.error_responses import (
     API_KEY_ERRORS,
     DATABASE_BUSY,
+    GUARD_ERRORS,
     MALFORMED_JSON,
     REQUEST_ERRORS,
     STRIPE_ERRORS,
@@ -144,6 +145,7 @@ RECEIVE_WEBHOOK_ERRORS = [
         exceptions.WebhooksNotConfigured("STRIPE_WEBHOOK_SECRET is not set."),
         "The service cannot verify deliveries: no signing secret is set.",
     ),
+    *GUARD_ERRORS,
     DATABASE_BUSY,
 ]
 
