@@ -3,9 +3,9 @@
 ``{"ResponseStatus": {"ErrorCode", "Message", "Errors": [{"ErrorCode", "FieldName", "Message"}]}}``
 
 ``ERROR_ANSWERS`` gives each exception its status and ``ErrorCode``; the OpenAPI schema
-documents each operation's errors from the same table. What no API view answers (a
-refused Host or body) is answered through ``ErrorAnswerView``, in the same shape and the
-format the request asks for.
+documents each operation's errors from the same table. What no API view answers (an
+unknown path, a refused Host or body, Django's error handlers) is answered through
+``ErrorAnswerView``, in the same shape and the format the request asks for.
 """
 
 import logging
@@ -23,7 +23,7 @@ from django.core.exceptions import (
 )
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import OperationalError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
+from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
 from django.urls import Resolver404, resolve
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
@@ -240,6 +240,14 @@ def internal_error_body(exc: BaseException | None = None) -> dict[str, Any]:
     )
 
 
+class ServerError(exceptions.APIException):
+    """An error outside the API's views, already logged by Django: a 500 in the API's shape."""
+
+    status_code = 500
+    default_detail = "An unexpected error occurred."
+    default_code = "InternalServerError"
+
+
 class ErrorAnswerView(APIView):
     """Answers the exception it is given (``error``) as the API's views answer theirs:
     ServiceStack's shape, in the format the request asks for, JSON when it asks for one
@@ -258,6 +266,13 @@ class ErrorAnswerView(APIView):
         return self.kwargs["error"]
 
 
+class UnknownPathView(ErrorAnswerView):
+    """The last route: a path no other route matches is a 404, in any method."""
+
+    def error(self, request) -> Exception:
+        return exceptions.NotFound(f"No resource at {request.path}.")
+
+
 def error_answer(request: HttpRequest, error: Exception) -> HttpResponse:
     """``error`` answered as the API answers it, for a request that no API view serves, in
     the format its route names (``.csv``), if it has one, or that it asks for otherwise."""
@@ -269,11 +284,16 @@ def error_answer(request: HttpRequest, error: Exception) -> HttpResponse:
     return ErrorAnswerView.as_view()(request, error=error, format=route_format).render()
 
 
-def page_not_found(request, exception=None) -> JsonResponse:
-    """``handler404``: unknown paths answer in the same shape as the API."""
-    return JsonResponse(error_body("NotFound", f"No resource at {request.path}."), status=404)
+def bad_request(request, exception=None) -> HttpResponse:
+    """``handler400``: a request Django refused outside the API views (too many fields...)."""
+    return error_answer(request, exception or SuspiciousOperation("Bad request."))
 
 
-def server_error(request) -> JsonResponse:
+def page_not_found(request, exception=None) -> HttpResponse:
+    """``handler404``: a 404 outside the API views answers in the same shape as the API."""
+    return error_answer(request, exceptions.NotFound(f"No resource at {request.path}."))
+
+
+def server_error(request) -> HttpResponse:
     """``handler500`` for errors outside the API views."""
-    return JsonResponse(internal_error_body(), status=500)
+    return error_answer(request, ServerError())

@@ -45,3 +45,16 @@ def reply_route(request_name: str, view) -> URLPattern:
     return case_insensitive_route(
         f"^{FORMAT_GROUP}/reply/{re.escape(request_name)}{OPTIONAL_SLASH}$", view
     )
+
+
+def unknown_path_routes(view, *, browser_sections: tuple[str, ...]) -> list[URLPattern]:
+    """The last routes: every other path goes to ``view`` (a 404 in the API's shape), in the
+    format that a ``/csv/reply/...`` path or a ``.csv`` suffix names. The sections that
+    browsers use (``admin/``...) are left to Django, which redirects ``/admin`` to
+    ``/admin/`` (APPEND_SLASH)."""
+    outside = "".join(f"(?!{re.escape(section)}(?:/|$))" for section in browser_sections)
+    return [
+        case_insensitive_route(f"^{outside}{FORMAT_GROUP}/reply/", view),
+        case_insensitive_route(f"^{outside}.*?\\.{FORMAT_GROUP}{OPTIONAL_SLASH}$", view),
+        case_insensitive_route(f"^{outside}", view),
+    ]

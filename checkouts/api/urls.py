@@ -3,13 +3,17 @@
 from django.urls import path
 
 from checkouts.api.docs import OpenApiJsonView, OpenApiYamlView, SwaggerDocsView
-from checkouts.api.routes import reply_route, servicestack_routes
+from checkouts.api.errors import UnknownPathView
+from checkouts.api.routes import reply_route, servicestack_routes, unknown_path_routes
 from checkouts.api.views import (
     CheckoutStatusView,
     CreateCheckoutView,
     StripeIpnCallbackView,
     StripeWebhookView,
 )
+
+# The sections of the site for browsers, whose errors stay Django's own.
+BROWSER_SECTIONS = ("admin", "demo", "static")
 
 urlpatterns = [
     *servicestack_routes(
@@ -34,4 +38,5 @@ urlpatterns = [
     path("openapi.json", OpenApiJsonView.as_view(), name="openapi-json"),
     path("openapi.yaml", OpenApiYamlView.as_view(), name="openapi-yaml"),
     path("docs/", SwaggerDocsView.as_view(), name="api-docs"),
+    *unknown_path_routes(UnknownPathView.as_view(), browser_sections=BROWSER_SECTIONS),
 ]
