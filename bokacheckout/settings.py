@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from bokacheckout.time_budget import (
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_api_key",
     "drf_spectacular",
@@ -60,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Answers CORS preflights of the API, and adds CORS headers to every answer of it.
+    "corsheaders.middleware.CorsMiddleware",
     # A foreign Host, a body over DATA_UPLOAD_MAX_MEMORY_SIZE: refused in the API's shape
     # before anything reads the request.
     "checkouts.api.middleware.RequestGuardMiddleware",
@@ -136,6 +140,15 @@ API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
 # keys and items, in one body (more: 400).
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MAX_REQUEST_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
+# Booking widgets on these sites may call the API from the browser (django-cors-headers):
+# a preflight needs no API key, and other origins get no CORS headers.
+CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS")
+# The API's paths, in any case (ServiceStack matches them so): not the admin or the docs.
+CORS_URLS_REGEX = r"(?i)^/(payment/|(json|xml|csv)/reply/)"
+CORS_ALLOW_METHODS = ("POST", "OPTIONS")
+CORS_ALLOW_HEADERS = (*default_headers, "x-api-key", "idempotency-key")
+CORS_EXPOSE_HEADERS = ("Idempotent-Replayed", "Retry-After")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["checkouts.api.authentication.CompanyApiKeyAuthentication"],
