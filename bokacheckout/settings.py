@@ -182,13 +182,22 @@ Takes payments for bookings through Stripe Checkout: BokaMera's Stripe Checkout 
 (`POST /payment/stripe/v1/checkout`), re-implemented so that its clients can call it
 unchanged. The README covers running and operating the service.
 
-**Requests.** Field names match in any case (`CompanyId`, `companyid`), and unknown fields
-are ignored. Bodies are JSON or form-encoded; in a form, `Articles` is indexed keys
-(`Articles[0].ArticleId=1`) or one JSON value.
+**Requests** are read as ServiceStack reads them. Paths match in any letter case, with or
+without a trailing slash, and each request DTO also has ServiceStack's predefined route
+(`/json/reply/StripeV1CreateCheckout`, `/csv/reply/...`, `/xml/reply/...`). Field names
+match in any case (`CompanyId`, `companyid`), and unknown fields are ignored. A field the
+body lacks may come in the query string (the body wins). A body that is a JSON object is
+read as JSON whatever its `Content-Type`; otherwise it may be form-encoded, CSV (a header
+row and one row of values) or XML (the request DTO as the root element). A list given as
+one text value (a form field, a CSV cell, a query-string value) is JSON or ServiceStack's
+JSV: `Articles=[{ArticleId:1,ArticleTypeId:1}]`; in a form or CSV it may also be indexed
+names (`Articles[0].ArticleId=1`).
 
-**Responses** are JSON, CSV or XML, chosen by the `Accept` header, a suffix on the path
-(`/payment/stripe/v1/checkout.csv`) or `?format=`. Every error, in every format, is an
-`ErrorResponse`; another method gets 405 and an unknown path 404, in the same shape.
+**Responses** are JSON, CSV or XML, chosen by the `Accept` header (`text/xml` is XML), a
+suffix on the path (`/payment/stripe/v1/checkout.csv`, in any case), the predefined route,
+or `?format=`. Every error, in every format, is an `ErrorResponse`: an unknown path gets
+404, another method 405, a foreign `Host` 400 and a body over the limit 413, all in the
+same shape and the format asked for.
 """,
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],
