@@ -7,8 +7,9 @@ show what a client really gets.
 from types import SimpleNamespace
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.utils import OpenApiExample, OpenApiRequest
 from rest_framework.renderers import BaseRenderer
+from rest_framework.serializers import Serializer
 
 from checkouts.api.renderers import ServiceStackCSVRenderer, ServiceStackXMLRenderer
 from checkouts.api.serializers import CheckoutResponseSerializer
@@ -140,19 +141,25 @@ def in_every_format(
     ]
 
 
-def request_examples(
-    name: str, data: dict[str, Any], *, summary: str, request_name: str, csv: str
-) -> dict[str, OpenApiExample]:
-    """One request as CSV and XML bodies, by media type: the XML as the XML renderer writes
-    the DTO, the CSV (whose Articles cell is JSV) as given."""
+def csv_and_xml_requests(
+    serializer: type[Serializer],
+    name: str,
+    data: dict[str, Any],
+    *,
+    summary: str,
+    request_name: str,
+    csv: str,
+) -> dict[str, OpenApiRequest]:
+    """``request`` entries for CSV and XML bodies of ``serializer``, each with one example:
+    the XML as the XML renderer writes the DTO ``request_name``, the CSV (whose Articles
+    cell is JSV) as given."""
+    xml = rendered(ServiceStackXMLRenderer(), data, request_name)
     return {
-        CSV: OpenApiExample(name, csv, summary=summary, media_type=CSV),
-        XML: OpenApiExample(
-            name,
-            rendered(ServiceStackXMLRenderer(), data, request_name),
-            summary=summary,
-            media_type=XML,
-        ),
+        media_type: OpenApiRequest(
+            serializer,
+            examples=[OpenApiExample(name, body, summary=summary, media_type=media_type)],
+        )
+        for media_type, body in ((CSV, csv), (XML, xml))
     }
 
 

@@ -25,7 +25,7 @@ from checkouts.api.schema.error_responses import (
     error_responses,
     rejected,
 )
-from checkouts.api.schema.examples import FORM, JSON, in_every_format, request_examples
+from checkouts.api.schema.examples import FORM, JSON, csv_and_xml_requests, in_every_format
 from checkouts.api.schema.parameters import FORMAT_PARAMETER, IDEMPOTENT_REPLAYED, RESPONSE_HEADERS
 from checkouts.api.serializers import (
     CheckoutResponseSerializer,
@@ -211,16 +211,14 @@ key whose first request is still running: 409.
                 )
             ],
         ),
-        **{
-            media_type: OpenApiRequest(CreateCheckoutRequestSerializer, examples=[example])
-            for media_type, example in request_examples(
-                "Embedded",
-                examples.EMBEDDED_REQUEST,
-                summary="An embedded checkout; in CSV, Articles is one JSV cell",
-                request_name="StripeV1CreateCheckout",
-                csv=examples.EMBEDDED_REQUEST_CSV,
-            ).items()
-        },
+        **csv_and_xml_requests(
+            CreateCheckoutRequestSerializer,
+            "Embedded",
+            examples.EMBEDDED_REQUEST,
+            summary="An embedded checkout; in CSV, Articles is one JSV cell",
+            request_name="StripeV1CreateCheckout",
+            csv=examples.EMBEDDED_REQUEST_CSV,
+        ),
     },
     responses={
         200: OpenApiResponse(
@@ -263,16 +261,14 @@ first, so that a payment shows even when its webhook has not arrived.
             examples=[OpenApiExample("Status", examples.STATUS_REQUEST, media_type=JSON)],
         ),
         FORM: CheckoutStatusRequestSerializer,
-        **{
-            media_type: OpenApiRequest(CheckoutStatusRequestSerializer, examples=[example])
-            for media_type, example in request_examples(
-                "Status",
-                examples.STATUS_REQUEST,
-                summary="A status request",
-                request_name="GetStripeCheckoutV1CheckoutStatus",
-                csv=examples.STATUS_REQUEST_CSV,
-            ).items()
-        },
+        **csv_and_xml_requests(
+            CheckoutStatusRequestSerializer,
+            "Status",
+            examples.STATUS_REQUEST,
+            summary="A status request",
+            request_name="GetStripeCheckoutV1CheckoutStatus",
+            csv=examples.STATUS_REQUEST_CSV,
+        ),
     },
     responses={
         200: OpenApiResponse(
