@@ -7,6 +7,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from articles.models import ArticleType
 from checkouts.api.errors import servicestack_exception_handler
+from checkouts.api.schema.examples import SEED_REQUEST
 from checkouts.models import Checkout, CheckoutStatus, Payable
 from tests.support.api import CHECKOUT_URL, CREATE_SESSION, checkout_body
 from tests.support.factories import make_article, make_company, make_paid_checkout, make_payable
@@ -284,15 +285,7 @@ def test_each_failing_field_and_rule_is_listed_once(create_checkout):
 
 
 def test_the_seed_sample_with_its_placeholders_lists_each_failing_field_once(api, company):
-    sample = {
-        "CompanyId": str(company.id),
-        "CountryCode": "String",
-        "Articles": [{"ArticleId": 0, "ArticleTypeId": 0, "Quantity": 0}],
-        "InternalReferenceId": "String",
-        "ConfirmationUrl": "String",
-        "CancelUrl": "String",
-        "UiMode": "String",
-    }
+    sample = {**SEED_REQUEST.value, "CompanyId": str(company.id)}
 
     response = api.post(CHECKOUT_URL, sample, format="json")
 

@@ -347,12 +347,11 @@ def test_an_xml_status_request_names_its_own_dto(api, company, create_checkout):
 
 
 def test_a_form_may_give_articles_in_jsv(api, company, stripe_emulator):
-    form = {
-        "CompanyId": str(company.id),
-        "CountryCode": "SE",
-        "Articles": "[{ArticleId:7,ArticleTypeId:2,Quantity:3}]",
-        "InternalReferenceId": "[booking] 1",
-    }
+    form = checkout_body(
+        company,
+        Articles="[{ArticleId:7,ArticleTypeId:2,Quantity:3}]",
+        InternalReferenceId="[booking] 1",
+    )
 
     response = api.post(
         CHECKOUT_URL, urlencode(form), content_type="application/x-www-form-urlencoded"
