@@ -11,6 +11,10 @@ nested dict of field names and values.
 
 Which parser a body gets is decided by ``ServiceStackNegotiation.select_parser``. The query
 string binds like a form, for the fields the body lacks (``request_fields``).
+
+The CSV and XML parsers are written here, on the csv module and defusedxml, because the
+parsers of djangorestframework-csv and -xml read other shapes: many CSV rows, with cells
+past the header dropped unseen; XML lists of ``<list-item>``, values typed by guesswork.
 """
 
 import csv
