@@ -2,13 +2,15 @@
 
 import uuid
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 from articles.money import InexactAmountError, is_iso_currency, to_stripe_amount
+from articles.redirect_urls import UnsafeRedirectUrl, host_name, redirect_host
+
+WILDCARD_PREFIX = "*."
 
 MIN_CHECKOUT_LIFETIME_MINUTES = 30
 MAX_CHECKOUT_LIFETIME_MINUTES = 24 * 60
@@ -90,18 +92,30 @@ class StripeCheckoutSettings(models.Model):
         return timedelta(minutes=self.checkout_lifetime_minutes)
 
     def redirect_host_patterns(self) -> list[str]:
-        patterns = [line.strip().lower() for line in self.allowed_redirect_hosts.splitlines()]
+        """The allowed hosts, as ``redirect_host`` writes them (``*.`` kept)."""
+        patterns = []
+        for line in self.allowed_redirect_hosts.splitlines():
+            line = line.strip()
+            wildcard = line.startswith(WILDCARD_PREFIX)
+            host = host_name(line.removeprefix(WILDCARD_PREFIX)) if line else None
+            if host:
+                patterns.append(WILDCARD_PREFIX + host if wildcard else host)
         for url in (self.default_confirmation_url, self.default_cancel_url):
-            if url:
-                patterns.append((urlsplit(url).hostname or "").lower())
-        return [pattern for pattern in patterns if pattern]
+            try:
+                patterns.append(redirect_host(url))
+            except UnsafeRedirectUrl:
+                continue
+        return patterns
 
     def allows_redirect_to(self, url: str) -> bool:
-        host = (urlsplit(url).hostname or "").lower()
-        if not host:
+        """Whether a browser sent to ``url`` lands on one of the allowed hosts (read as
+        browsers read URLs: ``redirect_host``)."""
+        try:
+            host = redirect_host(url)
+        except UnsafeRedirectUrl:
             return False
         for pattern in self.redirect_host_patterns():
-            if pattern.startswith("*.") and host.endswith(pattern[1:]):
+            if pattern.startswith(WILDCARD_PREFIX) and host.endswith(pattern[1:]):
                 return True
             if host == pattern:
                 return True

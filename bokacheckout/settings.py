@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from bokacheckout.time_budget import (
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_api_key",
     "drf_spectacular",
@@ -84,6 +86,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Answers CORS preflights of the API, and adds CORS headers to every answer of it.
+    "corsheaders.middleware.CorsMiddleware",
+    # A foreign Host, a body over DATA_UPLOAD_MAX_MEMORY_SIZE: refused in the API's shape
+    # before anything reads the request.
+    "checkouts.api.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves static files (the admin's, the API docs') under gunicorn and with DEBUG off.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -154,6 +161,20 @@ WHITENOISE_USE_FINDERS = True
 
 API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"
 
+# The largest request body taken (bigger: 413, unread), and the most form fields, or JSON
+# keys and items, in one body (more: 400).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MAX_REQUEST_BODY_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
+# Booking widgets on these sites may call the API from the browser (django-cors-headers):
+# a preflight needs no API key, and other origins get no CORS headers.
+CORS_ALLOWED_ORIGINS = _env_list("CORS_ALLOWED_ORIGINS")
+# The API's paths, in any case (ServiceStack matches them so): not the admin or the docs.
+CORS_URLS_REGEX = r"(?i)^/(payment/|(json|xml|csv)/reply/)"
+CORS_ALLOW_METHODS = ("POST", "OPTIONS")
+CORS_ALLOW_HEADERS = (*default_headers, "x-api-key", "idempotency-key")
+CORS_EXPOSE_HEADERS = ("Idempotent-Replayed", "Retry-After")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["checkouts.api.authentication.CompanyApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["checkouts.api.authentication.HasCompanyApiKey"],
@@ -163,10 +184,12 @@ REST_FRAMEWORK = {
         "checkouts.api.renderers.ServiceStackXMLRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "checkouts.api.parsers.BoundedJSONParser",
         "checkouts.api.parsers.NestedFormParser",
+        "checkouts.api.parsers.ServiceStackCSVParser",
+        "checkouts.api.parsers.ServiceStackXMLParser",
     ],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "checkouts.api.negotiation.StrictFormatNegotiation",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "checkouts.api.negotiation.ServiceStackNegotiation",
     "DEFAULT_THROTTLE_CLASSES": ["checkouts.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": os.environ.get("API_THROTTLE_RATE", "120/min")},
     "EXCEPTION_HANDLER": "checkouts.api.errors.servicestack_exception_handler",
@@ -184,13 +207,22 @@ Takes payments for bookings through Stripe Checkout: BokaMera's Stripe Checkout 
 (`POST /payment/stripe/v1/checkout`), re-implemented so that its clients can call it
 unchanged. The README covers running and operating the service.
 
-**Requests.** Field names match in any case (`CompanyId`, `companyid`), and unknown fields
-are ignored. Bodies are JSON or form-encoded; in a form, `Articles` is indexed keys
-(`Articles[0].ArticleId=1`) or one JSON value.
+**Requests** are read as ServiceStack reads them. Paths match in any letter case, with or
+without a trailing slash, and each request DTO also has ServiceStack's predefined route
+(`/json/reply/StripeV1CreateCheckout`, `/csv/reply/...`, `/xml/reply/...`). Field names
+match in any case (`CompanyId`, `companyid`), and unknown fields are ignored. A field the
+body lacks may come in the query string (the body wins). A body that is a JSON object is
+read as JSON whatever its `Content-Type`; otherwise it may be form-encoded, CSV (a header
+row and one row of values) or XML (the request DTO as the root element). A list given as
+one text value (a form field, a CSV cell, a query-string value) is JSON or ServiceStack's
+JSV: `Articles=[{ArticleId:1,ArticleTypeId:1}]`; in a form or CSV it may also be indexed
+names (`Articles[0].ArticleId=1`).
 
-**Responses** are JSON, CSV or XML, chosen by the `Accept` header, a suffix on the path
-(`/payment/stripe/v1/checkout.csv`) or `?format=`. Every error, in every format, is an
-`ErrorResponse`; another method gets 405 and an unknown path 404, in the same shape.
+**Responses** are JSON, CSV or XML, chosen by the `Accept` header (`text/xml` is XML), a
+suffix on the path (`/payment/stripe/v1/checkout.csv`, in any case), the predefined route,
+or `?format=`. Every error, in every format, is an `ErrorResponse`: an unknown path gets
+404, another method 405, a foreign `Host` 400 and a body over the limit 413, all in the
+same shape and the format asked for.
 """,
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_AUTHENTICATION": [],

@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("checkouts.api.urls")),
 ]
 
+handler400 = "checkouts.api.errors.bad_request"
 handler404 = "checkouts.api.errors.page_not_found"
 handler500 = "checkouts.api.errors.server_error"

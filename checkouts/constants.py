@@ -10,6 +10,10 @@ MAX_ARTICLE_QUANTITY = 999
 DEFAULT_ARTICLE_QUANTITY = 1  # an article sent without Quantity is bought once
 MAX_INTERNAL_REFERENCE_LENGTH = 200  # Stripe's limit on client_reference_id
 MAX_REDIRECT_URL_LENGTH = 2000
+# How deep a request body's objects and lists may nest: a create request needs three
+# levels (the request, Articles, an article). How many keys and items it may hold in all
+# is Django's DATA_UPLOAD_MAX_NUMBER_FIELDS, as for a form.
+MAX_BODY_NESTING_DEPTH = 8
 
 # BokaMera's UiMode values and Stripe's current names for the same modes.
 UI_MODE_ALIASES: dict[str, UiMode] = {

@@ -3,8 +3,11 @@
 import uuid
 
 import pytest
+from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from articles.models import ArticleType
+from checkouts.api.errors import servicestack_exception_handler
+from checkouts.api.schema.examples import SEED_REQUEST
 from checkouts.models import Checkout, CheckoutStatus, Payable
 from tests.support.api import CHECKOUT_URL, CREATE_SESSION, checkout_body
 from tests.support.factories import make_article, make_company, make_paid_checkout, make_payable
@@ -269,3 +272,45 @@ def test_unsupported_body_type_is_refused(api):
 
     assert response.status_code == 415
     assert response.json()["ResponseStatus"]["ErrorCode"] == "UnsupportedMediaType"
+
+
+def test_each_failing_field_and_rule_is_listed_once(create_checkout):
+    response = create_checkout(ConfirmationUrl="String", CancelUrl="String")
+
+    errors = response.json()["ResponseStatus"]["Errors"]
+    assert [(error["FieldName"], error["ErrorCode"]) for error in errors] == [
+        ("ConfirmationUrl", "Invalid"),
+        ("CancelUrl", "Invalid"),
+    ]
+
+
+def test_the_seed_sample_with_its_placeholders_lists_each_failing_field_once(api, company):
+    sample = {**SEED_REQUEST.value, "CompanyId": str(company.id)}
+
+    response = api.post(CHECKOUT_URL, sample, format="json")
+
+    assert response.status_code == 400
+    assert [
+        (error["FieldName"], error["ErrorCode"])
+        for error in response.json()["ResponseStatus"]["Errors"]
+    ] == [
+        ("CountryCode", "InvalidCountryCode"),
+        ("Articles[0].ArticleId", "InclusiveBetween"),
+        ("Articles[0].ArticleTypeId", "InclusiveBetween"),
+        ("Articles[0].Quantity", "InclusiveBetween"),
+        ("ConfirmationUrl", "Invalid"),
+        ("CancelUrl", "Invalid"),
+        ("UiMode", "InvalidUiMode"),
+    ]
+
+
+def test_two_validators_refusing_a_field_for_one_reason_make_one_entry():
+    error = ValidationError(
+        {"CancelUrl": [ErrorDetail("Enter a valid URL.", "invalid")] * 2, "UiMode": []}
+    )
+
+    response = servicestack_exception_handler(error, {})
+
+    assert response.data["ResponseStatus"]["Errors"] == [
+        {"ErrorCode": "Invalid", "FieldName": "CancelUrl", "Message": "Enter a valid URL."}
+    ]

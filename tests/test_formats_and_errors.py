@@ -9,7 +9,9 @@ from defusedxml.ElementTree import fromstring as parse_xml
 from django.test import override_settings
 
 from checkouts.api.errors import server_error, servicestack_exception_handler
-from tests.support.api import CHECKOUT_URL, SEED_RESPONSE_FIELDS, checkout_body
+from checkouts.api.renderers import ServiceStackXMLRenderer
+from tests.support.api import CHECKOUT_URL, SEED_RESPONSE_FIELDS, STATUS_URL, checkout_body
+from tests.support.factories import make_paid_checkout, make_payable
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -182,3 +184,50 @@ def test_errors_outside_the_api_are_500_in_the_same_shape(rf):
 
     assert response.status_code == 500
     assert json.loads(response.content)["ResponseStatus"]["ErrorCode"] == "InternalServerError"
+
+
+def status_of(api, company, checkout, fmt: str):
+    return api.post(
+        f"{STATUS_URL}.{fmt}",
+        {"CompanyId": str(company.id), "SessionId": checkout.stripe_session_id},
+        format="json",
+    )
+
+
+@pytest.mark.parametrize(
+    "reference", ["=1+1", "+46701234567", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(x)"]
+)
+def test_a_csv_cell_a_spreadsheet_would_run_starts_with_a_quote(api, company, reference):
+    checkout = make_paid_checkout(make_payable(company, reference=reference))
+
+    response = status_of(api, company, checkout, "csv")
+
+    assert response.status_code == 200
+    header, row = csv_rows(response)
+    assert dict(zip(header, row, strict=True))["InternalReferenceId"] == f"'{reference}"
+
+
+def test_text_from_stripe_that_xml_cannot_hold_still_makes_valid_xml(api, company):
+    """Stripe's text is stored as Stripe sent it; the XML answer replaces what XML 1.0
+    cannot hold with U+FFFD. (Not NUL, which PostgreSQL refuses to store.)"""
+    checkout = make_paid_checkout(
+        make_payable(company), customer_email="kund\x01\x1b\ufffe@example.se"
+    )
+
+    response = status_of(api, company, checkout, "xml")
+
+    assert response.status_code == 200
+    root = parse_xml(response.content)
+    assert root.find(f"{NS}CustomerEmail").text == "kund\ufffd\ufffd\ufffd@example.se"
+
+
+def test_the_xml_renderer_writes_valid_xml_whatever_the_data():
+    every_character_below_0x20 = "".join(chr(code) for code in range(0x20))
+    data = {"Text": f"{every_character_below_0x20}\ud800\udfff\ufffe\uffff ok \U0001f600"}
+
+    xml = ServiceStackXMLRenderer().render(data)
+
+    text = parse_xml(xml.encode()).find(f"{NS}Text").text
+    assert text.endswith(" ok \U0001f600")
+    assert "\x00" not in text
+    assert "\t\n" in text

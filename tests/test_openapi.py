@@ -26,6 +26,7 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from articles.demo import seed_demo_company
 from articles.models import Company, StripeCheckoutSettings
 from checkouts.api.errors import ERROR_ANSWERS, answer_to
+from checkouts.api.schema import examples
 from checkouts.api.schema.operations import (
     CHECKOUT_STATUS_ERRORS,
     CREATE_CHECKOUT_ERRORS,
@@ -37,6 +38,7 @@ from stripe_emulator.webhooks import encode_event, sign_payload
 from tests.support.api import (
     CHECKOUT_URL,
     CREATE_SESSION,
+    IPN_CALLBACK_URL,
     RETRIEVE_SESSION,
     SEED_RESPONSE_FIELDS,
     STATUS_URL,
@@ -57,12 +59,14 @@ OPERATIONS = {
     CHECKOUT_URL: "createStripeCheckout",
     STATUS_URL: "getStripeCheckoutStatus",
     WEBHOOK_URL: "receiveStripeWebhook",
+    IPN_CALLBACK_URL: "receiveStripeIpnCallback",
 }
 # The errors each operation declares it can raise.
 OPERATION_ERRORS = {
     CHECKOUT_URL: CREATE_CHECKOUT_ERRORS,
     STATUS_URL: CHECKOUT_STATUS_ERRORS,
     WEBHOOK_URL: RECEIVE_WEBHOOK_ERRORS,
+    IPN_CALLBACK_URL: RECEIVE_WEBHOOK_ERRORS,
 }
 # BokaMera's documented sample request, verbatim, and its sample response.
 SEED_REQUEST = json.loads(
@@ -273,7 +277,7 @@ def test_create_has_the_seed_summary_and_description(schema):
 def test_create_request_fields_have_the_seed_required_flags_and_descriptions(schema):
     body = operation(schema, CHECKOUT_URL)["requestBody"]
     assert body["required"] is True
-    assert set(body["content"]) == {JSON, FORM}
+    assert set(body["content"]) == {JSON, FORM, CSV, XML}
     request = resolve(schema, body["content"][JSON]["schema"])
     fields = request["properties"]
 
@@ -343,7 +347,7 @@ def test_the_status_request_requires_company_and_session(schema):
     body = operation(schema, STATUS_URL)["requestBody"]
     request = resolve(schema, body["content"][JSON]["schema"])
 
-    assert set(body["content"]) == {JSON, FORM}
+    assert set(body["content"]) == {JSON, FORM, CSV, XML}
     assert sorted(request["required"]) == ["CompanyId", "SessionId"]
 
 
@@ -359,11 +363,13 @@ def test_the_api_key_is_the_security_of_the_api_but_not_of_the_webhook(schema):
     assert operation(schema, CHECKOUT_URL)["security"] == [{"ApiKey": []}]
     assert operation(schema, STATUS_URL)["security"] == [{"ApiKey": []}]
     assert operation(schema, WEBHOOK_URL).get("security", []) in ([], [{}])
+    assert operation(schema, IPN_CALLBACK_URL).get("security", []) in ([], [{}])
     assert "security" not in schema
 
 
-def test_the_webhook_takes_a_signed_stripe_event_and_answers_a_receipt(schema):
-    op = operation(schema, WEBHOOK_URL)
+@pytest.mark.parametrize("path", [WEBHOOK_URL, IPN_CALLBACK_URL])
+def test_the_webhook_takes_a_signed_stripe_event_and_answers_a_receipt(schema, path):
+    op = operation(schema, path)
 
     (signature,) = op["parameters"]
     assert (signature["name"], signature["in"], signature["required"]) == (
@@ -375,7 +381,7 @@ def test_the_webhook_takes_a_signed_stripe_event_and_answers_a_receipt(schema):
     event = resolve(schema, op["requestBody"]["content"][JSON]["schema"])
     assert event["type"] == "object"
     assert {"id", "type", "data"} <= set(event["required"])
-    assert set(op["responses"]) == {"200", "400", "503"}
+    assert set(op["responses"]) == {"200", "400", "413", "503"}
     receipt = resolve(schema, op["responses"]["200"]["content"][JSON]["schema"])
     assert sorted(receipt["properties"]) == ["EventId", "Outcome"]
 
@@ -393,7 +399,7 @@ def test_the_api_takes_an_idempotency_key_and_a_format(schema):
 @pytest.mark.parametrize("path", list(OPERATIONS))
 def test_every_error_is_documented_in_the_servicestack_shape(schema, path):
     responses = operation(schema, path)["responses"]
-    formats = [JSON] if path == WEBHOOK_URL else [JSON, CSV, XML]
+    formats = [JSON] if path in (WEBHOOK_URL, IPN_CALLBACK_URL) else [JSON, CSV, XML]
 
     # Each status that the error handler's table gives the operation's errors, and no other.
     documented = set(responses) - {"200"}
@@ -572,6 +578,21 @@ def test_the_request_examples_succeed_as_they_stand_for_the_demo_company(
     body = assert_conforms(openapi, exchange, 200)
     assert (body["Url"] is None) == (example == "Embedded")
     assert (body["ClientSecret"] is None) == (example == "Hosted")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("media_type", [CSV, XML])
+def test_the_csv_and_xml_request_examples_create_checkouts_that_conform(
+    schema, openapi, world, media_type
+):
+    content = operation(schema, CHECKOUT_URL)["requestBody"]["content"][media_type]
+    (example,) = content["examples"].values()
+    body = example["value"].replace(examples.COMPANY_ID, str(world.company.id))
+
+    exchange = call(CHECKOUT_URL, body, key=world.key, content_type=media_type)
+
+    body = assert_conforms(openapi, exchange, 200)
+    assert body["ClientSecret"]
 
 
 def create_in_a_form(world: World) -> Exchange:

@@ -19,7 +19,7 @@ from checkouts.models import (
     WebhookOutcome,
 )
 from checkouts.stripe_gateway import retrieve_checkout_session
-from tests.support.api import RETRIEVE_SESSION, WEBHOOK_URL
+from tests.support.api import IPN_CALLBACK_URL, RETRIEVE_SESSION, WEBHOOK_URL
 from tests.support.webhooks import deliver
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,10 +39,12 @@ def emitted(emulator, event_type: str, checkout: Checkout) -> dict:
     return emulator.wait_for_event(event_type, checkout.stripe_session_id)
 
 
+# BokaMera's ipncallback path records a payment as the webhook path does.
+@pytest.mark.parametrize("path", [WEBHOOK_URL, IPN_CALLBACK_URL])
 def test_a_session_paid_on_stripe_reaches_complete_and_paid_through_a_signed_webhook(
-    checkout, stripe_emulator, live_server
+    checkout, stripe_emulator, live_server, path
 ):
-    stripe_emulator.configure_webhook(f"{live_server.url}{WEBHOOK_URL}", SECRET)
+    stripe_emulator.configure_webhook(f"{live_server.url}{path}", SECRET)
 
     stripe_emulator.complete_session(checkout.stripe_session_id, customer_email="kund@example.se")
     (delivery,) = stripe_emulator.drain_webhooks()
@@ -56,6 +58,18 @@ def test_a_session_paid_on_stripe_reaches_complete_and_paid_through_a_signed_web
     assert checkout.customer_email == "kund@example.se"
     assert checkout.amount_total == 45000
     assert checkout.paid_at is not None
+
+
+def test_an_event_delivered_to_both_paths_is_applied_once(checkout, stripe_emulator, client):
+    stripe_emulator.complete_session(checkout.stripe_session_id)
+    event = emitted(stripe_emulator, "checkout.session.completed", checkout)
+    deliver(client, event, path=WEBHOOK_URL)
+
+    response = deliver(client, event, path=IPN_CALLBACK_URL)
+
+    assert response.status_code == 200
+    assert response.json() == {"EventId": event["id"], "Outcome": "duplicate"}
+    assert ProcessedStripeEvent.objects.count() == 1
 
 
 def test_every_delivery_is_kept_with_its_outcome(checkout, stripe_emulator, client):
@@ -75,16 +89,17 @@ def test_every_delivery_is_kept_with_its_outcome(checkout, stripe_emulator, clie
     assert kept.processed_at is not None
 
 
+@pytest.mark.parametrize("path", [WEBHOOK_URL, IPN_CALLBACK_URL])
 @pytest.mark.parametrize(
     "signature",
     ["", "t=1,v1=deadbeef", "v1=abc", "nonsense"],
     ids=["missing", "wrong", "no-timestamp", "garbage"],
 )
-def test_a_forged_webhook_changes_nothing(checkout, stripe_emulator, client, signature):
+def test_a_forged_webhook_changes_nothing(checkout, stripe_emulator, client, signature, path):
     stripe_emulator.complete_session(checkout.stripe_session_id)
     event = emitted(stripe_emulator, "checkout.session.completed", checkout)
 
-    response = deliver(client, event, signature=signature or " ")
+    response = deliver(client, event, signature=signature or " ", path=path)
 
     assert response.status_code == 400
     assert response.json()["ResponseStatus"]["ErrorCode"] == "InvalidWebhook"

@@ -14,14 +14,17 @@ class CompanyApiKeyAuthentication(BaseAuthentication):
     """Authenticates a request by its ``X-Api-Key``; ``request.auth`` becomes the ``CompanyApiKey``.
 
     No header: not authenticated (401 through ``HasCompanyApiKey``). A key
-    that is unknown, revoked or expired: 401. Keys are only ever compared
-    by hash (djangorestframework-api-key).
+    that is unknown, revoked or expired, or that is not printable ASCII (as every
+    key is), without a database lookup: 401. Keys are only ever compared by hash
+    (djangorestframework-api-key).
     """
 
     def authenticate(self, request):
         key = request.META.get(settings.API_KEY_CUSTOM_HEADER)
         if not key:
             return None
+        if not (key.isascii() and key.isprintable()):
+            raise AuthenticationFailed("The X-Api-Key is not valid.")
         try:
             api_key = CompanyApiKey.objects.get_from_key(key)
         except CompanyApiKey.DoesNotExist:

@@ -10,30 +10,20 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
     SpectacularYAMLAPIView,
 )
-from rest_framework.exceptions import NotAcceptable
 from rest_framework.permissions import AllowAny
 
-from checkouts.api.negotiation import StrictFormatNegotiation
-
-
-class PathFormatNegotiation(StrictFormatNegotiation):
-    """The path says the format (``/openapi.json``): a mismatching ``Accept`` or ``?format=``
-    gets the view's first renderer rather than a 406."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        try:
-            return super().select_renderer(request, renderers, format_suffix)
-        except NotAcceptable:
-            return renderers[0], renderers[0].media_type
+from checkouts.api.negotiation import LenientFormatNegotiation
 
 
 class PublicDocsView:
-    """Needs no API key, and the API key throttle does not count it."""
+    """Needs no API key, and the API key throttle does not count it. The path says the
+    format (``/openapi.json``): a mismatching ``Accept`` or ``?format=`` gets the view's
+    first renderer rather than a 406."""
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
     throttle_classes = ()
-    content_negotiation_class = PathFormatNegotiation
+    content_negotiation_class = LenientFormatNegotiation
 
 
 class OpenApiJsonView(PublicDocsView, SpectacularJSONAPIView):

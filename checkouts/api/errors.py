@@ -3,7 +3,9 @@
 ``{"ResponseStatus": {"ErrorCode", "Message", "Errors": [{"ErrorCode", "FieldName", "Message"}]}}``
 
 ``ERROR_ANSWERS`` gives each exception its status and ``ErrorCode``; the OpenAPI schema
-documents each operation's errors from the same table.
+documents each operation's errors from the same table. What no API view answers (an
+unknown path, a refused Host or body, Django's error handlers) is answered through
+``ErrorAnswerView``, in the same shape and the format the request asks for.
 """
 
 import logging
@@ -13,13 +15,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import (
+    DisallowedHost,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+)
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
+from rest_framework.views import APIView, set_rollback
 
+from checkouts.api.negotiation import LenientFormatNegotiation
 from checkouts.exceptions import (
     CheckoutError,
     CheckoutValidationError,
@@ -68,6 +79,13 @@ ERROR_ANSWERS: dict[type[Exception], ErrorAnswer] = {
     exceptions.NotAcceptable: ErrorAnswer(406, "NotAcceptable"),
     exceptions.UnsupportedMediaType: ErrorAnswer(415, "UnsupportedMediaType"),
     exceptions.Throttled: ErrorAnswer(429, "TooManyRequests"),
+    # Django refusing what a request sends (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, more
+    # fields than DATA_UPLOAD_MAX_NUMBER_FIELDS, a Host not in ALLOWED_HOSTS...).
+    RequestDataTooBig: ErrorAnswer(413, "RequestEntityTooLarge"),
+    TooManyFieldsSent: ErrorAnswer(400, "SerializationException"),
+    UnreadablePostError: ErrorAnswer(400, "SerializationException"),
+    DisallowedHost: ErrorAnswer(400, "DisallowedHost"),
+    SuspiciousOperation: ErrorAnswer(400, "BadRequest"),
     CheckoutValidationError: ErrorAnswer(400, None),
     StripeCheckoutNotEnabled: ErrorAnswer(400, StripeCheckoutNotEnabled.error_code),
     InvalidWebhook: ErrorAnswer(400, InvalidWebhook.error_code),
@@ -123,8 +141,14 @@ def error_body(
 
 
 def validation_error_body(errors: list[FieldError]) -> dict[str, Any]:
-    """ServiceStack reports the first failure at the top and every failure in ``Errors``."""
-    return error_body(errors[0].error_code, errors[0].message, errors)
+    """ServiceStack reports the first failure at the top and every failure in ``Errors``:
+    one entry per field and rule (two validators refusing a field for one reason are one
+    entry)."""
+    unique: dict[tuple[str, str], FieldError] = {}
+    for error in errors:
+        unique.setdefault((error.field_name, error.error_code), error)
+    first, *_ = unique.values()
+    return error_body(first.error_code, first.message, list(unique.values()))
 
 
 def field_errors(detail: Any, prefix: str = "") -> Iterator[FieldError]:
@@ -196,6 +220,8 @@ def error_response(exc: Exception) -> Response | None:
         # Not the database's own message: that is for the log, not for callers.
         body = error_body(answer.error_code, "The service is busy; retry shortly.")
         headers["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER_SECONDS)
+    elif isinstance(exc, SuspiciousOperation | UnreadablePostError):
+        body = error_body(answer.error_code, str(exc))
     else:
         body = error_body(answer.error_code, str(exc.detail))
         if getattr(exc, "auth_header", None):
@@ -214,11 +240,60 @@ def internal_error_body(exc: BaseException | None = None) -> dict[str, Any]:
     )
 
 
-def page_not_found(request, exception=None) -> JsonResponse:
-    """``handler404``: unknown paths answer in the same shape as the API."""
-    return JsonResponse(error_body("NotFound", f"No resource at {request.path}."), status=404)
+class ServerError(exceptions.APIException):
+    """An error outside the API's views, already logged by Django: a 500 in the API's shape."""
+
+    status_code = 500
+    default_detail = "An unexpected error occurred."
+    default_code = "InternalServerError"
 
 
-def server_error(request) -> JsonResponse:
+class ErrorAnswerView(APIView):
+    """Answers the exception it is given (``error``) as the API's views answer theirs:
+    ServiceStack's shape, in the format the request asks for, JSON when it asks for one
+    the API does not serve. Needs no API key."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+    content_negotiation_class = LenientFormatNegotiation
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise self.error(request)
+
+    def error(self, request) -> Exception:
+        return self.kwargs["error"]
+
+
+class UnknownPathView(ErrorAnswerView):
+    """The last route: a path no other route matches is a 404, in any method."""
+
+    def error(self, request) -> Exception:
+        return exceptions.NotFound(f"No resource at {request.path}.")
+
+
+def error_answer(request: HttpRequest, error: Exception) -> HttpResponse:
+    """``error`` answered as the API answers it, for a request that no API view serves, in
+    the format its route names (``.csv``), if it has one, or that it asks for otherwise."""
+    try:
+        route = request.resolver_match or resolve(request.path_info)
+    except Resolver404:
+        route = None
+    route_format = route.kwargs.get("format") if route else None
+    return ErrorAnswerView.as_view()(request, error=error, format=route_format).render()
+
+
+def bad_request(request, exception=None) -> HttpResponse:
+    """``handler400``: a request Django refused outside the API views (too many fields...)."""
+    return error_answer(request, exception or SuspiciousOperation("Bad request."))
+
+
+def page_not_found(request, exception=None) -> HttpResponse:
+    """``handler404``: a 404 outside the API views answers in the same shape as the API."""
+    return error_answer(request, exceptions.NotFound(f"No resource at {request.path}."))
+
+
+def server_error(request) -> HttpResponse:
     """``handler500`` for errors outside the API views."""
-    return JsonResponse(internal_error_body(), status=500)
+    return error_answer(request, ServerError())

@@ -1,14 +1,19 @@
 """The request and response DTOs of the checkout API, in BokaMera's PascalCase names."""
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 import pycountry
-from django.core.validators import URLValidator
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models import Model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from articles.models import Article
+from articles.redirect_urls import UnsafeRedirectUrl, redirect_host
+from checkouts.api.parsers import complex_value_from_text
 from checkouts.constants import (
     DEFAULT_ARTICLE_QUANTITY,
     MAX_ARTICLE_QUANTITY,
@@ -23,13 +28,51 @@ from checkouts.services import ArticleOrder
 
 class CaseInsensitiveSerializer(serializers.Serializer):
     """Binds incoming keys to fields whatever their case (``CompanyId``, ``companyId``,
-    ``companyid``), as ServiceStack does. Unknown keys are ignored, as there."""
+    ``companyid``), as ServiceStack does. Unknown keys are ignored, as there; a field
+    given twice under two spellings is refused."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
             names = {name.lower(): name for name in self.fields}
-            data = {names.get(str(key).lower(), key): value for key, value in data.items()}
+            bound: dict[Any, Any] = {}
+            for key, value in data.items():
+                name = names.get(str(key).lower(), key)
+                if name in bound:
+                    raise serializers.ValidationError(
+                        {name: [serializers.ErrorDetail("Given more than once.", code="Repeated")]}
+                    )
+                bound[name] = value
+            data = bound
         return super().to_internal_value(data)
+
+
+def column_maximum(model: type[Model], field_name: str) -> int:
+    """The largest value that ``model.field_name``'s column holds on every database
+    Django supports (PostgreSQL's ``integer`` holds less than SQLite's)."""
+    internal_type = model._meta.get_field(field_name).get_internal_type()
+    return BaseDatabaseOperations.integer_field_ranges[internal_type][1]
+
+
+class CompanyIdField(serializers.UUIDField):
+    """A company's id: a UUID, as text (DRF would also take a number, or ``true``)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class PlainTextField(serializers.CharField):
+    """Text without control characters (nor lone surrogates), which no client needs, XML
+    cannot carry and a log or a spreadsheet may act on."""
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        if any(unicodedata.category(char) in ("Cc", "Cs") for char in text):
+            raise serializers.ValidationError(
+                "Must not contain control characters.", code="InvalidCharacters"
+            )
+        return text
 
 
 @extend_schema_field({"type": "string", "pattern": "^[A-Za-z]{2}$", "example": "SE"})
@@ -69,21 +112,53 @@ def parse_ui_mode(value: Any) -> UiMode | None:
     return UI_MODE_ALIASES.get(str(value).strip().lower())
 
 
-class RedirectUrlField(serializers.URLField):
-    """An absolute http(s) URL; blank means not given."""
+@extend_schema_field({"type": "string", "format": "uri", "maxLength": MAX_REDIRECT_URL_LENGTH})
+class RedirectUrlField(serializers.CharField):
+    """An absolute http(s) URL, read as browsers read it (``redirect_host``); blank means not
+    given. A backslash, whitespace, a control character, ``user@`` or a percent-encoded
+    host is refused, each with its own message."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             required=False,
             allow_null=True,
             allow_blank=True,
+            trim_whitespace=False,
             max_length=MAX_REDIRECT_URL_LENGTH,
-            validators=[URLValidator(schemes=["http", "https"])],
             **kwargs,
         )
 
     def to_internal_value(self, data: Any) -> str | None:
-        return super().to_internal_value(data) or None
+        url = super().to_internal_value(data)
+        if not url:
+            return None
+        try:
+            redirect_host(url)
+        except UnsafeRedirectUrl as error:
+            raise serializers.ValidationError(str(error), code="invalid") from None
+        return url
+
+
+class TextListSerializer(serializers.ListSerializer):
+    """A list that may also come as one text value, JSON or JSV, as ServiceStack reads a
+    form field, a CSV cell or a query-string value
+    (``Articles=[{ArticleId:1,ArticleTypeId:1}]``)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            try:
+                data = complex_value_from_text(data)
+            except ValueError as error:
+                raise serializers.ValidationError(
+                    {
+                        "non_field_errors": [
+                            serializers.ErrorDetail(
+                                f"Must be a list, in JSON or JSV: {error}", code="invalid"
+                            )
+                        ]
+                    }
+                ) from None
+        return super().to_internal_value(data)
 
 
 @extend_schema_serializer(component_name="ArticleToCreate")
@@ -93,12 +168,14 @@ class ArticleToCreateSerializer(CaseInsensitiveSerializer):
     ArticleId = serializers.IntegerField(
         source="article_id",
         min_value=1,
+        max_value=column_maximum(Article, "article_id"),
         help_text="The article's id in the company's catalogue, within its ArticleTypeId. "
         "Its price always comes from the catalogue.",
     )
     ArticleTypeId = serializers.IntegerField(
         source="article_type_id",
         min_value=1,
+        max_value=column_maximum(Article, "article_type"),
         help_text="The kind of article: 1 service, 2 rebate code type, 3 gift card, "
         "4 punch ticket, 5 value card, 6 membership.",
     )
@@ -109,6 +186,9 @@ class ArticleToCreateSerializer(CaseInsensitiveSerializer):
         default=DEFAULT_ARTICLE_QUANTITY,
         help_text=f"How many of the article; optional, defaults to {DEFAULT_ARTICLE_QUANTITY}.",
     )
+
+    class Meta:
+        list_serializer_class = TextListSerializer
 
     def to_internal_value(self, data: Any) -> ArticleOrder:
         return ArticleOrder(**super().to_internal_value(data))
@@ -122,7 +202,7 @@ class CreateCheckoutRequestSerializer(CaseInsensitiveSerializer):
     fields are ignored.
     """
 
-    CompanyId = serializers.UUIDField(
+    CompanyId = CompanyIdField(
         source="company_id",
         help_text="The company id. The X-Api-Key must belong to this company.",
     )
@@ -139,7 +219,7 @@ class CreateCheckoutRequestSerializer(CaseInsensitiveSerializer):
         help_text="Articles (could be services, rebate code types, etc.): "
         f"1 to {MAX_ARTICLES_PER_CHECKOUT} items, priced from the company's catalogue.",
     )
-    InternalReferenceId = serializers.CharField(
+    InternalReferenceId = PlainTextField(
         source="internal_reference_id",
         max_length=MAX_INTERNAL_REFERENCE_LENGTH,
         help_text="An internal reference id (could be a booking, a rebate code, etc.): the "
@@ -267,11 +347,11 @@ class CheckoutStatusRequestSerializer(CaseInsensitiveSerializer):
     Field names match in any case; unknown fields are ignored.
     """
 
-    CompanyId = serializers.UUIDField(
+    CompanyId = CompanyIdField(
         source="company_id",
         help_text="The company id. The X-Api-Key must belong to this company.",
     )
-    SessionId = serializers.CharField(
+    SessionId = PlainTextField(
         source="session_id",
         max_length=255,
         help_text="The checkout session id (cs_...) that creating the checkout answered.",

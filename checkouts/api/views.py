@@ -12,7 +12,13 @@ from rest_framework.views import APIView
 
 from articles.models import Company
 from checkouts import lifecycle, selectors, services, webhooks
-from checkouts.api.schema.operations import CHECKOUT_STATUS, CREATE_CHECKOUT, RECEIVE_WEBHOOK
+from checkouts.api.parsers import request_fields
+from checkouts.api.schema.operations import (
+    CHECKOUT_STATUS,
+    CREATE_CHECKOUT,
+    RECEIVE_IPN_CALLBACK,
+    RECEIVE_WEBHOOK,
+)
 from checkouts.api.serializers import (
     CheckoutResponseSerializer,
     CheckoutStatusRequestSerializer,
@@ -38,16 +44,19 @@ def company_of_request(request: Request, company_id: UUID) -> Company:
 
 
 def idempotency_key_of(request: Request) -> str | None:
+    """The ``Idempotency-Key``: 1 to 255 printable ASCII characters, as Stripe takes them."""
     key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
-    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise serializers.ValidationError(
-            {
-                IDEMPOTENCY_KEY_HEADER: serializers.ErrorDetail(
-                    f"Must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters.", code="Length"
-                )
-            }
-        )
-    return key
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+        message, code = f"Must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters.", "Length"
+    elif not (key.isascii() and key.isprintable()):
+        message, code = "Must be printable ASCII characters.", "InvalidCharacters"
+    else:
+        return key
+    raise serializers.ValidationError(
+        {IDEMPOTENCY_KEY_HEADER: serializers.ErrorDetail(message, code=code)}
+    )
 
 
 class CreateCheckoutView(APIView):
@@ -56,11 +65,12 @@ class CreateCheckoutView(APIView):
     Earlier checkouts of the same ``InternalReferenceId`` are invalidated.
     """
 
+    request_name = "StripeV1CreateCheckout"
     response_name = "StripeCheckoutQueryResponse"
 
     @CREATE_CHECKOUT
     def post(self, request: Request, format: str | None = None) -> Response:
-        payload = CreateCheckoutRequestSerializer(data=request.data)
+        payload = CreateCheckoutRequestSerializer(data=request_fields(request))
         payload.is_valid(raise_exception=True)
         fields = dict(payload.validated_data)
         company = company_of_request(request, fields.pop("company_id"))
@@ -79,11 +89,12 @@ class CheckoutStatusView(APIView):
     shows even if its webhook never came.
     """
 
+    request_name = "GetStripeCheckoutV1CheckoutStatus"
     response_name = "StripeCheckoutStatusQueryResponse"
 
     @CHECKOUT_STATUS
     def post(self, request: Request, format: str | None = None) -> Response:
-        payload = CheckoutStatusRequestSerializer(data=request.data)
+        payload = CheckoutStatusRequestSerializer(data=request_fields(request))
         payload.is_valid(raise_exception=True)
         company = company_of_request(request, payload.validated_data["company_id"])
         session_id = payload.validated_data["session_id"]
@@ -97,11 +108,14 @@ class CheckoutStatusView(APIView):
 
 
 class StripeWebhookView(APIView):
-    """``POST /payment/stripe/v1/webhook``: Stripe's signed event deliveries.
+    """``POST /payment/stripe/v1/webhook`` and ``/payment/stripe/v1/ipncallback`` (BokaMera's
+    ``StripeCheckoutIpnCallBackRequest`` has both): Stripe's signed event deliveries.
 
     Authenticated by ``Stripe-Signature`` alone. 200: done or ignored; 400:
     not a valid delivery, never worth retrying; 503: try again later.
     """
+
+    request_name = "StripeCheckoutIpnCallBackRequest"
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
@@ -119,3 +133,13 @@ class StripeWebhookView(APIView):
             WebhookReceiptSerializer(delivery).data,
             status=status.HTTP_503_SERVICE_UNAVAILABLE if failed else status.HTTP_200_OK,
         )
+
+
+class StripeIpnCallbackView(StripeWebhookView):
+    """``POST /payment/stripe/v1/ipncallback``: the webhook at BokaMera's other path for it,
+    documented as an operation of its own."""
+
+    @RECEIVE_IPN_CALLBACK
+    @RECEIVE_WEBHOOK
+    def post(self, request: Request, format: str | None = None) -> Response:
+        return super().post(request, format)

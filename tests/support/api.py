@@ -5,6 +5,8 @@ from articles.models import ArticleType, Company
 CHECKOUT_URL = "/payment/stripe/v1/checkout"
 STATUS_URL = "/payment/stripe/v1/checkout/status"
 WEBHOOK_URL = "/payment/stripe/v1/webhook"
+# BokaMera's other path for the webhook.
+IPN_CALLBACK_URL = "/payment/stripe/v1/ipncallback"
 
 # The response fields of BokaMera's StripeCheckoutQueryResponse, in the seed's order.
 SEED_RESPONSE_FIELDS = [

@@ -9,6 +9,7 @@ exception is its example: what the schema documents is what the handler does.
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.db import OperationalError
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework.exceptions import (
@@ -88,8 +89,23 @@ def _error_response(errors: list[tuple[DocumentedError, dict[str, Any]]]) -> Ope
 MALFORMED_JSON = DocumentedError(
     "MalformedJson",
     ParseError("JSON parse error - Expecting value: line 1 column 15 (char 14)"),
-    "A body that is not valid JSON.",
+    "A body that cannot be read: not valid JSON, CSV or XML, a key given twice, nested more "
+    "than 8 levels deep, or more than 1000 fields, keys and items (form, JSON or query "
+    "string).",
 )
+# What the request guard refuses before any view runs, whatever the path.
+GUARD_ERRORS = [
+    DocumentedError(
+        "ForeignHost",
+        DisallowedHost("This service does not serve the host in Host."),
+        "A Host header that the service does not serve (DJANGO_ALLOWED_HOSTS).",
+    ),
+    DocumentedError(
+        "TooLarge",
+        RequestDataTooBig("The request body is over the limit of 1048576 bytes."),
+        "A body over the limit (MAX_REQUEST_BODY_BYTES, 1 MiB unless set); it is not read.",
+    ),
+]
 API_KEY_ERRORS = [
     DocumentedError(
         "MissingKey", NotAuthenticated("An X-Api-Key header is required."), "No X-Api-Key."
@@ -111,6 +127,7 @@ UNKNOWN_COMPANY = DocumentedError(
     "No company with this CompanyId.",
 )
 REQUEST_ERRORS = [
+    *GUARD_ERRORS,
     DocumentedError(
         "UnknownFormat",
         NotAcceptable("Unknown format 'yaml'; use one of: json, csv, xml."),
@@ -119,7 +136,7 @@ REQUEST_ERRORS = [
     DocumentedError(
         "PlainText",
         UnsupportedMediaType("text/plain"),
-        "A body that is neither JSON nor form-encoded.",
+        "A body that is not a JSON object and whose Content-Type is not JSON, a form, CSV or XML.",
     ),
     DocumentedError(
         "Throttled",

@@ -9,8 +9,9 @@ so that they show what a client really gets.
 from types import SimpleNamespace
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.utils import OpenApiExample, OpenApiRequest
 from rest_framework.renderers import BaseRenderer
+from rest_framework.serializers import Serializer
 
 from articles.demo import DEMO_COMPANY_ID, DEMO_CONNECTED_ACCOUNT
 from checkouts.api.renderers import ServiceStackCSVRenderer, ServiceStackXMLRenderer
@@ -18,6 +19,8 @@ from checkouts.api.serializers import CheckoutResponseSerializer
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+CSV = ServiceStackCSVRenderer.media_type
+XML = ServiceStackXMLRenderer.media_type
 
 COMPANY_ID = str(DEMO_COMPANY_ID)
 SESSION_ID = "cs_test_a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuVwXyZ0123456789aBcDeFgH"
@@ -141,3 +144,32 @@ def in_every_format(
             for renderer in (ServiceStackCSVRenderer(), ServiceStackXMLRenderer())
         ),
     ]
+
+
+def csv_and_xml_requests(
+    serializer: type[Serializer],
+    name: str,
+    data: dict[str, Any],
+    *,
+    summary: str,
+    request_name: str,
+    csv: str,
+) -> dict[str, OpenApiRequest]:
+    """``request`` entries for CSV and XML bodies of ``serializer``, each with one example:
+    the XML as the XML renderer writes the DTO ``request_name``, the CSV (whose Articles
+    cell is JSV) as given."""
+    xml = rendered(ServiceStackXMLRenderer(), data, request_name)
+    return {
+        media_type: OpenApiRequest(
+            serializer,
+            examples=[OpenApiExample(name, body, summary=summary, media_type=media_type)],
+        )
+        for media_type, body in ((CSV, csv), (XML, xml))
+    }
+
+
+EMBEDDED_REQUEST_CSV = (
+    "CompanyId,CountryCode,Articles,InternalReferenceId,UiMode\r\n"
+    f'{COMPANY_ID},se,"[{{ArticleId:1,ArticleTypeId:1}}]",booking-1002,embedded\r\n'
+)
+STATUS_REQUEST_CSV = f"CompanyId,SessionId\r\n{COMPANY_ID},{SESSION_ID}\r\n"

@@ -4,7 +4,7 @@ from typing import Any
 
 from drf_spectacular.hooks import preprocess_exclude_path_format
 
-from checkouts.api.renderers import XML_NAMESPACE
+from checkouts.api.renderers import XML_LIST_ITEM_NAMES, XML_NAMESPACE
 
 API_PATH_PREFIX = "/payment/stripe/v1/"
 XML = "application/xml"
@@ -21,8 +21,9 @@ def only_api_endpoints(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
 
 
 def name_xml_roots(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
-    """Give each component that an XML answer is, its root element: the DTO's name in
-    ServiceStack's namespace, as the XML renderer writes it.
+    """Give each component that an XML request or answer is, its root element: the DTO's
+    name in ServiceStack's namespace, as the XML renderer writes it and the XML parser
+    reads it; and each list its items' element names (``<Articles><ArticleToCreate>``).
 
     drf-spectacular has no way to set a component's ``xml``: ``extend_schema_serializer``
     takes only ``x-`` extensions.
@@ -30,9 +31,15 @@ def name_xml_roots(result: dict[str, Any], generator: Any, **kwargs: Any) -> dic
     schemas = result["components"]["schemas"]
     for path in result["paths"].values():
         for operation in path.values():
-            for response in operation["responses"].values():
-                reference = response.get("content", {}).get(XML, {}).get("schema", {})
+            bodies = [operation.get("requestBody", {}), *operation["responses"].values()]
+            for body in bodies:
+                reference = body.get("content", {}).get(XML, {}).get("schema", {})
                 if "$ref" in reference:
                     name = reference["$ref"].rsplit("/", 1)[1]
                     schemas[name]["xml"] = {"name": name, "namespace": XML_NAMESPACE}
+    for schema in schemas.values():
+        for name, field in schema.get("properties", {}).items():
+            if name in XML_LIST_ITEM_NAMES and field.get("type") == "array":
+                field["xml"] = {"wrapped": True}
+                schemas[XML_LIST_ITEM_NAMES[name]]["xml"] = {"name": XML_LIST_ITEM_NAMES[name]}
     return result

@@ -16,6 +16,7 @@ from checkouts.api.schema.components import WEBHOOK_RETRY_LATER, StripeEventSeri
 from checkouts.api.schema.error_responses import (
     API_KEY_ERRORS,
     DATABASE_BUSY,
+    GUARD_ERRORS,
     MALFORMED_JSON,
     REQUEST_ERRORS,
     STRIPE_ERRORS,
@@ -24,7 +25,7 @@ from checkouts.api.schema.error_responses import (
     error_responses,
     rejected,
 )
-from checkouts.api.schema.examples import FORM, JSON, in_every_format
+from checkouts.api.schema.examples import FORM, JSON, csv_and_xml_requests, in_every_format
 from checkouts.api.schema.parameters import FORMAT_PARAMETER, IDEMPOTENT_REPLAYED, RESPONSE_HEADERS
 from checkouts.api.serializers import (
     CheckoutResponseSerializer,
@@ -144,6 +145,7 @@ RECEIVE_WEBHOOK_ERRORS = [
         exceptions.WebhooksNotConfigured("STRIPE_WEBHOOK_SECRET is not set."),
         "The service cannot verify deliveries: no signing secret is set.",
     ),
+    *GUARD_ERRORS,
     DATABASE_BUSY,
 ]
 
@@ -203,11 +205,19 @@ key whose first request is still running: 409.
                 OpenApiExample(
                     "Form",
                     examples.EMBEDDED_REQUEST,
-                    summary="A form body; Articles as one JSON value "
+                    summary="A form body; Articles as one JSON or JSV value "
                     "(or as indexed keys: Articles[0].ArticleId=1)",
                     media_type=FORM,
                 )
             ],
+        ),
+        **csv_and_xml_requests(
+            CreateCheckoutRequestSerializer,
+            "Embedded",
+            examples.EMBEDDED_REQUEST,
+            summary="An embedded checkout; in CSV, Articles is one JSV cell",
+            request_name="StripeV1CreateCheckout",
+            csv=examples.EMBEDDED_REQUEST_CSV,
         ),
     },
     responses={
@@ -251,6 +261,14 @@ first, so that a payment shows even when its webhook has not arrived.
             examples=[OpenApiExample("Status", examples.STATUS_REQUEST, media_type=JSON)],
         ),
         FORM: CheckoutStatusRequestSerializer,
+        **csv_and_xml_requests(
+            CheckoutStatusRequestSerializer,
+            "Status",
+            examples.STATUS_REQUEST,
+            summary="A status request",
+            request_name="GetStripeCheckoutV1CheckoutStatus",
+            csv=examples.STATUS_REQUEST_CSV,
+        ),
     },
     responses={
         200: OpenApiResponse(
@@ -351,4 +369,15 @@ deliver it again; a 400 is never worth retrying.
             ],
         ),
     },
+)
+
+# BokaMera's StripeCheckoutIpnCallBackRequest has a second path; on top of RECEIVE_WEBHOOK.
+RECEIVE_IPN_CALLBACK = extend_schema(
+    operation_id="receiveStripeIpnCallback",
+    summary="Receive a Stripe event (BokaMera's IPN callback path)",
+    description="""\
+The same endpoint as `POST /payment/stripe/v1/webhook`, at the other path BokaMera gives it
+(`StripeCheckoutIpnCallBackRequest`): the same signed Stripe events, verification, dedupe
+and answers. Point a Stripe Connect webhook endpoint at either path, not both.
+""",
 )
