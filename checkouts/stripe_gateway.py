@@ -65,13 +65,18 @@ class CheckoutSessionSnapshot:
             url=session.get("url"),
             client_secret=session.get("client_secret"),
             customer_id=_id_of(session.get("customer")),
-            customer_email=details.get("email") or session.get("customer_email"),
+            customer_email=_storable(details.get("email") or session.get("customer_email")),
             payment_intent_id=_id_of(session.get("payment_intent")),
             amount_total=session.get("amount_total"),
             created=datetime.fromtimestamp(session["created"], tz=UTC),
             expires_at=datetime.fromtimestamp(session["expires_at"], tz=UTC),
             metadata=dict(session.get("metadata") or {}),
         )
+
+
+def _storable(text: str | None) -> str | None:
+    """Text a customer typed, without the NUL characters PostgreSQL cannot store."""
+    return text.replace("\x00", "") if text else text
 
 
 def _id_of(value: Any) -> str | None:

@@ -137,3 +137,14 @@ def test_stripe_unreachable_while_refreshing_is_service_unavailable(
 
     assert response.status_code == 503
     assert response.json()["ResponseStatus"]["ErrorCode"] == "StripeUnavailable"
+
+
+def test_an_email_with_a_nul_character_is_stored_without_it(
+    api, company, session_id, stripe_emulator
+):
+    stripe_emulator.complete_session(session_id, customer_email="kund\x00@example.se")
+
+    response = ask_status(api, company, session_id)
+
+    assert response.status_code == 200
+    assert response.json()["CustomerEmail"] == "kund@example.se"
