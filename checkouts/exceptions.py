@@ -42,6 +42,12 @@ class PayableAlreadyPaid(CheckoutError):
     error_code = "AlreadyPaid"
 
 
+class PaymentMethodNotAvailable(CheckoutError):
+    """The company allows a payment method that Stripe cannot take in its currency."""
+
+    error_code = "PaymentMethodNotAvailable"
+
+
 class IdempotencyKeyReused(CheckoutError):
     """The Idempotency-Key came before with a different request body."""
 

@@ -116,6 +116,11 @@ class Checkout(models.Model):
     locale = models.CharField(max_length=16, help_text="The Stripe locale derived from it.")
     currency = models.CharField(max_length=3)
     amount_total = models.PositiveBigIntegerField(help_text="Minor units of the currency.")
+    application_fee_amount = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The platform's fee sent to Stripe, in minor units; empty: none taken.",
+    )
     lines = models.JSONField(default=list, help_text="The articles as charged (CheckoutLine).")
 
     status = models.CharField(max_length=16, choices=CheckoutStatus.choices)
@@ -178,6 +183,11 @@ class Checkout(models.Model):
                 fields=["payable"],
                 condition=models.Q(status=CheckoutStatus.OPEN, superseded_by__isnull=True),
                 name="one_open_checkout_per_payable",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(application_fee_amount__isnull=True)
+                | models.Q(application_fee_amount__lte=models.F("amount_total")),
+                name="checkout_fee_not_above_total",
             ),
         ]
 

@@ -82,6 +82,14 @@ CREATE_CHECKOUT_ERRORS = [
         ),
         "A company without enabled Stripe Checkout settings.",
     ),
+    DocumentedError(
+        "PaymentMethodNotAvailable",
+        exceptions.PaymentMethodNotAvailable(
+            "Swish cannot take EUR (it takes SEK only). The company's Stripe Checkout settings "
+            "must change before it can take payments."
+        ),
+        "The company allows a payment method that Stripe cannot take in its currency.",
+    ),
     MALFORMED_JSON,
     *API_KEY_ERRORS,
     UNKNOWN_COMPANY,
