@@ -48,6 +48,18 @@ class PaymentMethodNotAvailable(CheckoutError):
     error_code = "PaymentMethodNotAvailable"
 
 
+class CheckoutNotPaid(CheckoutError):
+    """A refund of a checkout that has no payment to refund."""
+
+    error_code = "NotPaid"
+
+
+class AmountExceedsRefundable(CheckoutError):
+    """A refund of more than what is left to refund."""
+
+    error_code = "AmountExceedsRefundable"
+
+
 class IdempotencyKeyReused(CheckoutError):
     """The Idempotency-Key came before with a different request body."""
 

@@ -58,3 +58,25 @@ def checkout_of_company(company: Company, session_id: str) -> Checkout:
     return Checkout.objects.select_related("payable").get(
         company=company, stripe_session_id=session_id
     )
+
+
+def checkout_to_refund(
+    company: Company, *, session_id: str | None = None, internal_reference_id: str | None = None
+) -> Checkout:
+    """The checkout a refund names: its session, or the payable's paid checkout (else its
+    current one, which is then refused as not paid). ``Checkout.DoesNotExist`` if the
+    company has no such checkout; with both, the session must be the payable's."""
+    checkouts = Checkout.objects.select_related("payable", "company__stripe_settings").filter(
+        company=company
+    )
+    if internal_reference_id is not None:
+        checkouts = checkouts.filter(payable__internal_reference_id=internal_reference_id)
+    if session_id is not None:
+        return checkouts.get(stripe_session_id=session_id)
+    payable = Payable.objects.filter(
+        company=company, internal_reference_id=internal_reference_id
+    ).first()
+    if payable is None:
+        raise Checkout.DoesNotExist
+    chosen = payable.paid_checkout_id or payable.current_checkout_id
+    return checkouts.get(pk=chosen) if chosen else checkouts.latest("created_at")

@@ -116,7 +116,7 @@ def create_checkout(
     claim = claim_idempotency_key(
         company=company, key=idempotency_key, fingerprint=request_fingerprint(request)
     )
-    if claim.checkout_id is not None:
+    if claim.answered:
         return _replay(claim.checkout)
     try:
         return _create_checkout(company=company, idempotency_claim=claim, **request)

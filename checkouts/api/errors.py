@@ -21,7 +21,9 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from checkouts.exceptions import (
+    AmountExceedsRefundable,
     CheckoutError,
+    CheckoutNotPaid,
     CheckoutValidationError,
     FieldError,
     IdempotencyKeyInUse,
@@ -74,6 +76,8 @@ ERROR_ANSWERS: dict[type[Exception], ErrorAnswer] = {
     InvalidWebhook: ErrorAnswer(400, InvalidWebhook.error_code),
     PayableAlreadyPaid: ErrorAnswer(409, PayableAlreadyPaid.error_code),
     PaymentMethodNotAvailable: ErrorAnswer(400, PaymentMethodNotAvailable.error_code),
+    CheckoutNotPaid: ErrorAnswer(409, CheckoutNotPaid.error_code),
+    AmountExceedsRefundable: ErrorAnswer(400, AmountExceedsRefundable.error_code),
     IdempotencyKeyInUse: ErrorAnswer(409, IdempotencyKeyInUse.error_code),
     IdempotencyKeyReused: ErrorAnswer(422, IdempotencyKeyReused.error_code),
     StripeRefused: ErrorAnswer(502, StripeRefused.error_code),

@@ -306,6 +306,12 @@ class CheckoutStatusResponseSerializer(serializers.Serializer):
     Currency = serializers.CharField(
         source="currency", help_text="The currency: ISO 4217, as the company's (SEK)."
     )
+    AmountRefunded = serializers.IntegerField(
+        source="amount_refunded",
+        min_value=0,
+        help_text="Refunds so far, in minor units of Currency: those made here or on Stripe "
+        "(the Dashboard), pending ones too; a refund that failed is not counted.",
+    )
 
 
 @extend_schema_serializer(component_name="StripeWebhookReceipt")

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.urlpatterns import format_suffix_patterns
 
 from checkouts.api.docs import OpenApiJsonView, OpenApiYamlView, SwaggerDocsView
+from checkouts.api.refunds.views import RefundCheckoutView
 from checkouts.api.views import CheckoutStatusView, CreateCheckoutView, StripeWebhookView
 
 urlpatterns = [
@@ -14,6 +15,11 @@ urlpatterns = [
                 "payment/stripe/v1/checkout/status",
                 CheckoutStatusView.as_view(),
                 name="checkout-status",
+            ),
+            path(
+                "payment/stripe/v1/checkout/refund",
+                RefundCheckoutView.as_view(),
+                name="checkout-refund",
             ),
         ],
         allowed=["json", "csv", "xml"],

@@ -63,6 +63,7 @@ STATUS_PAID = {
     "InternalReferenceId": "booking-1001",
     "AmountTotal": 45000,
     "Currency": "SEK",
+    "AmountRefunded": 0,
 }
 STATUS_OPEN = {**STATUS_PAID, "Status": "open", "CustomerEmail": None, "PaymentStatus": "unpaid"}
 STRIPE_EVENT = {

@@ -16,6 +16,7 @@ from checkouts.api.schema.components import WEBHOOK_RETRY_LATER, StripeEventSeri
 from checkouts.api.schema.error_responses import (
     API_KEY_ERRORS,
     DATABASE_BUSY,
+    IDEMPOTENCY_ERRORS,
     MALFORMED_JSON,
     REQUEST_ERRORS,
     STRIPE_ERRORS,
@@ -100,21 +101,7 @@ CREATE_CHECKOUT_ERRORS = [
         ),
         "The InternalReferenceId is already paid; no new checkout was created.",
     ),
-    DocumentedError(
-        "IdempotencyKeyInUse",
-        exceptions.IdempotencyKeyInUse(
-            "A request with this Idempotency-Key is still being processed; retry shortly."
-        ),
-        "A request with this Idempotency-Key is still running.",
-    ),
-    DocumentedError(
-        "IdempotencyKeyReused",
-        exceptions.IdempotencyKeyReused(
-            "This Idempotency-Key was already used with a different request body; "
-            "use a new key for a new request."
-        ),
-        "The Idempotency-Key was used before with another body.",
-    ),
+    *IDEMPOTENCY_ERRORS,
     *REQUEST_ERRORS,
     *STRIPE_ERRORS,
 ]
