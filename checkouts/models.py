@@ -168,6 +168,8 @@ class Checkout(models.Model):
             models.Index(fields=["payable", "status"]),
             models.Index(fields=["stripe_expiry"]),
             models.Index(fields=["status", "expires_at"]),
+            # The payment log: one company's checkouts in the order they were made.
+            models.Index(fields=["company", "created_at", "id"], name="checkout_company_created"),
         ]
         constraints = [
             models.CheckConstraint(

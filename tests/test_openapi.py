@@ -30,6 +30,7 @@ from checkouts.api.schema.operations import (
     CREATE_CHECKOUT_ERRORS,
     RECEIVE_WEBHOOK_ERRORS,
 )
+from checkouts.api.schema.payment_log_operations import PAYMENT_LOG_ERRORS
 from checkouts.api.schema.refund_operations import REFUND_CHECKOUT_ERRORS
 from checkouts.models import ClientIdempotencyKey
 from stripe_emulator import StripeEmulator
@@ -38,6 +39,7 @@ from tests.support.api import (
     CHECKOUT_URL,
     CREATE_REFUND,
     CREATE_SESSION,
+    PAYMENTS_URL,
     REFUND_URL,
     RETRIEVE_SESSION,
     SEED_RESPONSE_FIELDS,
@@ -59,15 +61,17 @@ OPERATIONS = {
     CHECKOUT_URL: "createStripeCheckout",
     STATUS_URL: "getStripeCheckoutStatus",
     REFUND_URL: "refundStripeCheckout",
+    PAYMENTS_URL: "getStripeCheckoutPayments",
     WEBHOOK_URL: "receiveStripeWebhook",
 }
 # The method of each operation that is not a POST.
-METHODS: dict[str, str] = {}
+METHODS = {PAYMENTS_URL: "get"}
 # The errors each operation declares it can raise.
 OPERATION_ERRORS = {
     CHECKOUT_URL: CREATE_CHECKOUT_ERRORS,
     STATUS_URL: CHECKOUT_STATUS_ERRORS,
     REFUND_URL: REFUND_CHECKOUT_ERRORS,
+    PAYMENTS_URL: PAYMENT_LOG_ERRORS,
     WEBHOOK_URL: RECEIVE_WEBHOOK_ERRORS,
 }
 # BokaMera's documented sample request, verbatim, and its sample response.
@@ -974,6 +978,73 @@ REFUND_CALLS = {
 @pytest.mark.parametrize("case", list(REFUND_CALLS))
 def test_real_answers_of_refund_conform_to_the_schema(openapi, world, case):
     make_call, status = REFUND_CALLS[case]
+
+    exchange = make_call(world)
+
+    if status == 200:
+        openapi.validate_request(exchange.request)
+    body = assert_conforms(openapi, exchange, status)
+    if status >= 400:
+        assert body["ResponseStatus"]["ErrorCode"]
+
+
+def get(
+    path: str,
+    query: dict[str, str],
+    *,
+    key: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Exchange:
+    headers = dict(headers or {})
+    if key is not None:
+        headers["X-Api-Key"] = key
+    response = Client().get(f"{path}?{urlencode(query)}", headers=headers)
+    request = MockRequest(HOST, "get", path, args=query, headers=headers)
+    return Exchange(request, response)
+
+
+def payment_log(world: World, **query: str) -> Exchange:
+    return get(PAYMENTS_URL, {"CompanyId": str(world.company.id), **query}, key=world.key)
+
+
+def payment_log_too_often(world: World) -> Exchange:
+    world.throttle_to_one_request()
+    payment_log(world)
+    return payment_log(world)
+
+
+def payment_log_of_a_refunded_payment(world: World) -> Exchange:
+    refund(world, paid_session_id(world), Amount=100)
+    world.session_id(InternalReferenceId="booking-open")
+    return payment_log(world, PaymentStatus="paid", CreatedFrom="2020-01-01T00:00:00Z")
+
+
+PAYMENT_LOG_CALLS = {
+    "empty": (lambda world: payment_log(world), 200),
+    "a-refunded-payment": (payment_log_of_a_refunded_payment, 200),
+    "invalid-parameters": (lambda world: payment_log(world, Take="1001", CreatedTo="soon"), 400),
+    "no-api-key": (lambda world: get(PAYMENTS_URL, {"CompanyId": str(world.company.id)}), 401),
+    "another-companys-key": (
+        lambda world: get(
+            PAYMENTS_URL, {"CompanyId": str(world.company.id)}, key=world.other_companys_key()
+        ),
+        403,
+    ),
+    "unknown-company": (
+        lambda world: get(
+            PAYMENTS_URL, {"CompanyId": "0d3e6a4c-5b1f-4d8e-9c2a-7f6b5e4d3c2b"}, key=world.key
+        ),
+        404,
+    ),
+    "unknown-format": (lambda world: payment_log(world, format="yaml"), 406),
+    "throttled": (payment_log_too_often, 429),
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("case", list(PAYMENT_LOG_CALLS))
+def test_real_answers_of_the_payment_log_conform_to_the_schema(openapi, world, case):
+    make_call, status = PAYMENT_LOG_CALLS[case]
 
     exchange = make_call(world)
 

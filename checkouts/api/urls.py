@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.urlpatterns import format_suffix_patterns
 
 from checkouts.api.docs import OpenApiJsonView, OpenApiYamlView, SwaggerDocsView
+from checkouts.api.payment_log.views import PaymentLogView
 from checkouts.api.refunds.views import RefundCheckoutView
 from checkouts.api.views import CheckoutStatusView, CreateCheckoutView, StripeWebhookView
 
@@ -21,6 +22,7 @@ urlpatterns = [
                 RefundCheckoutView.as_view(),
                 name="checkout-refund",
             ),
+            path("payment/stripe/v1/payments", PaymentLogView.as_view(), name="payment-log"),
         ],
         allowed=["json", "csv", "xml"],
     ),

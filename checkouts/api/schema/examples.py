@@ -122,9 +122,14 @@ def rendered(renderer: BaseRenderer, data: Any, response_name: str) -> str:
 
 
 def in_every_format(
-    name: str, data: dict[str, Any], *, summary: str, response_name: str
+    name: str,
+    data: dict[str, Any],
+    *,
+    summary: str,
+    response_name: str,
+    renderers: tuple[BaseRenderer, ...] = (ServiceStackCSVRenderer(), ServiceStackXMLRenderer()),
 ) -> list[OpenApiExample]:
-    """One answer as JSON, CSV and XML."""
+    """One answer as JSON, and as CSV and XML (by the operation's ``renderers``)."""
     return [
         OpenApiExample(name, data, summary=summary, media_type=JSON),
         *(
@@ -134,6 +139,6 @@ def in_every_format(
                 summary=summary,
                 media_type=renderer.media_type,
             )
-            for renderer in (ServiceStackCSVRenderer(), ServiceStackXMLRenderer())
+            for renderer in renderers
         ),
     ]
