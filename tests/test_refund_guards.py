@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -25,6 +26,7 @@ from tests.support.concurrency import (
     wait_until,
 )
 from tests.support.factories import make_paid_checkout, make_payable
+from tests.support.webhooks import deliver
 
 REFUNDS_LIST = r"^/v1/refunds$"
 
@@ -203,6 +205,33 @@ def test_a_refund_of_another_payment_is_not_recorded_on_this_one(
 
 
 # --- made once, however its answers arrive --------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_recording_one_dashboard_refund_at_once_store_it_once(
+    paid_checkout, stripe_emulator
+):
+    checkout = paid_checkout()
+    stripe_emulator.refund_from_dashboard(checkout.payment_intent_id, 15000)
+    events = [
+        stripe_emulator.wait_for_event("refund.created"),
+        stripe_emulator.wait_for_event("charge.refunded"),
+    ]
+    # Both deliveries fetch the refunds from Stripe at once, then record them.
+    gate = stripe_emulator.inject_fault(
+        "pass_through", method="GET", path=REFUNDS_LIST, hold=True, times=2
+    )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        deliveries = [in_a_thread(pool, deliver, Client(), event) for event in events]
+        gate.wait_until_held(GATE_TIMEOUT, count=2)
+        gate.release()
+        outcomes = [delivery.result().json()["Outcome"] for delivery in deliveries]
+
+    assert outcomes == ["processed", "processed"]
+    assert Refund.objects.count() == 1
+    assert Checkout.objects.get(pk=checkout.pk).amount_refunded == 15000
 
 
 @pytest.mark.postgres
