@@ -112,23 +112,30 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class NeedsAttentionFilter(admin.SimpleListFilter):
+class ConditionsFilter(admin.SimpleListFilter):
+    """A filter whose choices are named conditions: ``conditions`` maps each value to its
+    label and its ``Q``."""
+
+    conditions: dict[str, tuple[str, Q]] = {}
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _) in self.conditions.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.conditions:
+            _, condition = self.conditions[self.value()]
+            return queryset.filter(condition)
+        return queryset
+
+
+class NeedsAttentionFilter(ConditionsFilter):
     title = "needs attention"
     parameter_name = "attention"
-    reasons = {
+    conditions = {
         "any": ("Any reason", PAID_WHILE_SUPERSEDED | EXPIRY_FAILING),
         "paid_while_superseded": ("Paid while superseded", PAID_WHILE_SUPERSEDED),
         "expiry_failing": ("Expiry on Stripe failing", EXPIRY_FAILING),
     }
-
-    def lookups(self, request, model_admin):
-        return [(value, label) for value, (label, _) in self.reasons.items()]
-
-    def queryset(self, request, queryset):
-        if self.value() in self.reasons:
-            _, condition = self.reasons[self.value()]
-            return queryset.filter(condition)
-        return queryset
 
 
 # --- Refunds, the platform's fee and the payment log ------------------------------------
@@ -176,7 +183,7 @@ def describe_requester(refund: Refund) -> str:
     return refund.get_source_display()
 
 
-class RefundedFilter(admin.SimpleListFilter):
+class RefundedFilter(ConditionsFilter):
     title = "refunded"
     parameter_name = "refunded"
     conditions = {
@@ -184,15 +191,6 @@ class RefundedFilter(admin.SimpleListFilter):
         "partly": ("Partly", Q(amount_refunded__gt=0, amount_refunded__lt=F("amount_total"))),
         "fully": ("Fully", Q(amount_refunded__gt=0, amount_refunded=F("amount_total"))),
     }
-
-    def lookups(self, request, model_admin):
-        return [(value, label) for value, (label, _) in self.conditions.items()]
-
-    def queryset(self, request, queryset):
-        if self.value() in self.conditions:
-            _, condition = self.conditions[self.value()]
-            return queryset.filter(condition)
-        return queryset
 
 
 class StaffRefundForm(forms.Form):
@@ -351,30 +349,34 @@ class PayableRefundsAdmin:
 
     @admin.display(description="Refunds")
     def refunds_table(self, payable: Payable) -> str:
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            (
-                (
-                    refund.checkout,
-                    refund,
-                    refund.amount_display,
-                    refund.get_status_display(),
-                    describe_requester(refund),
-                    refund.created_at,
-                )
-                for refund in Refund.objects.filter(checkout__payable=payable).select_related(
-                    "checkout", "requested_by_api_key", "requested_by_user"
-                )
-            ),
+        refunds_of_payable = Refund.objects.filter(checkout__payable=payable).select_related(
+            "checkout", "requested_by_api_key", "requested_by_user"
         )
+        rows = [
+            [
+                refund.checkout,
+                refund,
+                refund.amount_display,
+                refund.get_status_display(),
+                describe_requester(refund),
+                refund.created_at,
+            ]
+            for refund in refunds_of_payable
+        ]
         if not rows:
             return "none"
-        return format_html(
-            "<table><thead><tr><th>Session</th><th>Refund</th><th>Amount</th><th>Status</th>"
-            "<th>Asked by</th><th>Created</th></tr></thead><tbody>{}</tbody></table>",
-            rows,
-        )
+        return html_table(["Session", "Refund", "Amount", "Status", "Asked by", "Created"], rows)
+
+
+def html_table(columns: list[str], rows: list[list]) -> str:
+    """A table of ``rows`` under a header of ``columns``, every cell escaped."""
+
+    def cells(tag: str, values: list) -> str:
+        return format_html_join("", f"<{tag}>{{}}</{tag}>", ((value,) for value in values))
+
+    header = format_html("<tr>{}</tr>", cells("th", columns))
+    body = format_html_join("", "<tr>{}</tr>", ((cells("td", row),) for row in rows))
+    return format_html("<table><thead>{}</thead><tbody>{}</tbody></table>", header, body)
 
 
 @admin.register(Checkout)

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from django.core.cache import cache
@@ -163,16 +164,21 @@ def _reconcile_sessions_of(
             connected_account_id=account
         ).values_list("company_id", flat=True)
     }
-    for session in stripe_gateway.list_checkout_sessions(
-        account=account,
-        created_since=run.since,
-        before_each_page=lambda: limiter.wait(account),
-        page_size=run.page_size,
-        rate_limit_retries=run.rate_limit_retries,
-    ):
+    for session in stripe_gateway.list_checkout_sessions(**_listing(account, run, limiter)):
         checkout_id = _checkout_id_made_here(session, companies)
         if checkout_id is not None:
             yield session, _reconcile_session(session, checkout_id, account, run, limiter)
+
+
+def _listing(account: str, run: ReconcileRun, limiter: AccountRateLimiter) -> dict[str, Any]:
+    """How a run lists what ``account`` made in its window: a page at a time, rate-limited."""
+    return {
+        "account": account,
+        "created_since": run.since,
+        "before_each_page": lambda: limiter.wait(account),
+        "page_size": run.page_size,
+        "rate_limit_retries": run.rate_limit_retries,
+    }
 
 
 def _checkout_id_made_here(session: CheckoutSessionSnapshot, companies: set[str]) -> UUID | None:
@@ -223,13 +229,7 @@ def _reconcile_session(
 def _reconcile_refunds_of(
     account: str, run: ReconcileRun, limiter: AccountRateLimiter
 ) -> Iterator[ReconcileOutcome]:
-    for made in stripe_gateway.list_refunds(
-        account=account,
-        created_since=run.since,
-        before_each_page=lambda: limiter.wait(account),
-        page_size=run.page_size,
-        rate_limit_retries=run.rate_limit_retries,
-    ):
+    for made in stripe_gateway.list_refunds(**_listing(account, run, limiter)):
         yield _reconcile_refund(made, account, run)
     for refund in requested_refunds_to_ask_again(account):
         yield _ask_again(refund, account, run, limiter)

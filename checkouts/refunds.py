@@ -160,8 +160,8 @@ def _hold(
             raise AmountExceedsRefundable(_exceeds(checkout, amount, refundable))
         refund = Refund.objects.create(
             checkout=checkout,
-            amount=amount,
             currency=checkout.currency,
+            amount=amount,
             status=RefundStatus.REQUESTED,
             reason=reason,
             comments=comments,

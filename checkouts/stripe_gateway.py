@@ -91,12 +91,12 @@ class RefundSnapshot:
     def from_refund(cls, refund: dict[str, Any]) -> "RefundSnapshot":
         return cls(
             id=refund["id"],
-            amount=refund["amount"],
-            currency=refund["currency"],
-            status=refund["status"],
-            reason=refund.get("reason"),
-            failure_reason=refund.get("failure_reason"),
             payment_intent_id=_id_of(refund.get("payment_intent")),
+            amount=refund["amount"],
+            reason=refund.get("reason"),
+            currency=refund["currency"],
+            failure_reason=refund.get("failure_reason"),
+            status=refund["status"],
             metadata=dict(refund.get("metadata") or {}),
         )
 

@@ -189,6 +189,23 @@ class CreateCheckoutRequestSerializer(CaseInsensitiveSerializer):
         return value
 
 
+class CompanyIdField(serializers.UUIDField):
+    """``CompanyId``: the company a request is for, whose X-Api-Key it must carry."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "The company id. The X-Api-Key must belong to this company.")
+        super().__init__(source="company_id", **kwargs)
+
+
+class InternalReferenceIdField(serializers.CharField):
+    """``InternalReferenceId``: a payable (a booking, a rebate code...), as clients name it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            source="internal_reference_id", max_length=MAX_INTERNAL_REFERENCE_LENGTH, **kwargs
+        )
+
+
 class BlankAsNullCharField(serializers.CharField):
     """Stored blank strings are answered as null, as Stripe answers them."""
 

@@ -1,5 +1,6 @@
 """HTTP endpoints of BokaMera's Stripe Checkout 1.0 API. Thin: parse, authorise, call a service."""
 
+from typing import Any
 from uuid import UUID
 
 from rest_framework import serializers, status
@@ -35,6 +36,17 @@ def company_of_request(request: Request, company_id: UUID) -> Company:
     if request.auth.company_id != company.id:
         raise PermissionDenied("This X-Api-Key does not belong to the company in CompanyId.")
     return company
+
+
+def validated_for_company(
+    request: Request, serializer_class: type[serializers.Serializer], data: Any
+) -> tuple[Company, dict[str, Any]]:
+    """``data`` validated by ``serializer_class`` (``ValidationError`` otherwise), less its
+    ``CompanyId``, and the company that names, if the request's API key is the company's."""
+    payload = serializer_class(data=data)
+    payload.is_valid(raise_exception=True)
+    fields = dict(payload.validated_data)
+    return company_of_request(request, fields.pop("company_id")), fields
 
 
 def idempotency_key_of(request: Request) -> str | None:

@@ -7,8 +7,12 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from checkouts import selectors
-from checkouts.api.serializers import BlankAsNullCharField, CaseInsensitiveSerializer
-from checkouts.constants import MAX_INTERNAL_REFERENCE_LENGTH
+from checkouts.api.serializers import (
+    BlankAsNullCharField,
+    CaseInsensitiveSerializer,
+    CompanyIdField,
+    InternalReferenceIdField,
+)
 from checkouts.models import CheckoutStatus, PaymentStatus
 
 PAYMENT_NAME = "StripeCheckoutPayment"
@@ -36,9 +40,7 @@ class Rfc3339DateTimeField(serializers.DateTimeField):
 class PaymentLogQuerySerializer(CaseInsensitiveSerializer):
     """The payment log's query string; names match in any case."""
 
-    CompanyId = serializers.UUIDField(
-        source="company_id", help_text="The company id. The X-Api-Key must belong to it."
-    )
+    CompanyId = CompanyIdField()
     CreatedFrom = Rfc3339DateTimeField(
         source="created_from",
         required=False,
@@ -49,11 +51,8 @@ class PaymentLogQuerySerializer(CaseInsensitiveSerializer):
         required=False,
         help_text="Only checkouts created before this RFC 3339 date-time.",
     )
-    InternalReferenceId = serializers.CharField(
-        source="internal_reference_id",
-        required=False,
-        max_length=MAX_INTERNAL_REFERENCE_LENGTH,
-        help_text="Only the checkouts of this payable (booking, rebate code...).",
+    InternalReferenceId = InternalReferenceIdField(
+        required=False, help_text="Only the checkouts of this payable (booking, rebate code...)."
     )
     PaymentStatus = serializers.ChoiceField(
         source="payment_status",

@@ -12,7 +12,7 @@ from checkouts.api.payment_log.serializers import (
     PaymentLogResponseSerializer,
 )
 from checkouts.api.schema.payment_log_operations import PAYMENT_LOG
-from checkouts.api.views import company_of_request
+from checkouts.api.views import validated_for_company
 
 
 class PaymentLogView(APIView):
@@ -23,9 +23,8 @@ class PaymentLogView(APIView):
 
     @PAYMENT_LOG
     def get(self, request: Request, format: str | None = None) -> Response:
-        query = PaymentLogQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        filters = dict(query.validated_data)
-        company = company_of_request(request, filters.pop("company_id"))
+        company, filters = validated_for_company(
+            request, PaymentLogQuerySerializer, request.query_params
+        )
         page = selectors.payment_log(company, **filters)
         return Response(PaymentLogResponseSerializer(page).data)

@@ -5,8 +5,12 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from checkouts.api.serializers import BlankAsNullCharField, CaseInsensitiveSerializer
-from checkouts.constants import MAX_INTERNAL_REFERENCE_LENGTH
+from checkouts.api.serializers import (
+    BlankAsNullCharField,
+    CaseInsensitiveSerializer,
+    CompanyIdField,
+    InternalReferenceIdField,
+)
 from checkouts.models import RefundReason, RefundStatus
 
 MAX_REFUND_COMMENTS_LENGTH = 1000
@@ -19,10 +23,7 @@ class RefundRequestSerializer(CaseInsensitiveSerializer):
     Field names match in any case; unknown fields are ignored.
     """
 
-    CompanyId = serializers.UUIDField(
-        source="company_id",
-        help_text="The company id. The X-Api-Key must belong to this company.",
-    )
+    CompanyId = CompanyIdField()
     SessionId = serializers.CharField(
         source="session_id",
         required=False,
@@ -30,10 +31,8 @@ class RefundRequestSerializer(CaseInsensitiveSerializer):
         help_text="The paid checkout session (cs_...). Either this or InternalReferenceId; "
         "with both, the session must be the reference's.",
     )
-    InternalReferenceId = serializers.CharField(
-        source="internal_reference_id",
+    InternalReferenceId = InternalReferenceIdField(
         required=False,
-        max_length=MAX_INTERNAL_REFERENCE_LENGTH,
         help_text="The paid payable (booking, rebate code...): its paid checkout is refunded.",
     )
     Amount = serializers.IntegerField(
@@ -83,8 +82,8 @@ class RefundResponseSerializer(serializers.Serializer):
         help_text="Stripe's refund id (re_...); null if Stripe did not make it.",
     )
     Status = serializers.ChoiceField(
-        source="refund.status",
         choices=RefundStatus.choices,
+        source="refund.status",
         help_text="Stripe's status of the refund: pending, requires_action, succeeded, failed "
         "or canceled (requested while Stripe's answer is not known).",
     )

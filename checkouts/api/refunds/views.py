@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from checkouts import refunds, selectors
 from checkouts.api.refunds.serializers import RefundRequestSerializer, RefundResponseSerializer
 from checkouts.api.schema.refund_operations import REFUND_CHECKOUT
-from checkouts.api.views import company_of_request, idempotency_key_of
+from checkouts.api.views import idempotency_key_of, validated_for_company
 from checkouts.models import Checkout
 
 
@@ -19,10 +19,7 @@ class RefundCheckoutView(APIView):
 
     @REFUND_CHECKOUT
     def post(self, request: Request, format: str | None = None) -> Response:
-        payload = RefundRequestSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        fields = dict(payload.validated_data)
-        company = company_of_request(request, fields.pop("company_id"))
+        company, fields = validated_for_company(request, RefundRequestSerializer, request.data)
         session_id = fields.pop("session_id", None)
         reference = fields.pop("internal_reference_id", None)
         try:

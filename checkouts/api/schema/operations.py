@@ -26,7 +26,12 @@ from checkouts.api.schema.error_responses import (
     rejected,
 )
 from checkouts.api.schema.examples import FORM, JSON, in_every_format
-from checkouts.api.schema.parameters import FORMAT_PARAMETER, IDEMPOTENT_REPLAYED, RESPONSE_HEADERS
+from checkouts.api.schema.parameters import (
+    FORMAT_PARAMETER,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENT_REPLAYED,
+    RESPONSE_HEADERS,
+)
 from checkouts.api.serializers import (
     CheckoutResponseSerializer,
     CheckoutStatusRequestSerializer,
@@ -161,17 +166,7 @@ response again and creates no second session. The same key with another body: 42
 key whose first request is still running: 409.
 """,
     tags=[CHECKOUT_TAG],
-    parameters=[
-        OpenApiParameter(
-            "Idempotency-Key",
-            {"type": "string", "minLength": 1, "maxLength": 255},
-            OpenApiParameter.HEADER,
-            description="Optional: makes a retried request safe. 1 to 255 characters.",
-        ),
-        FORMAT_PARAMETER,
-        IDEMPOTENT_REPLAYED,
-        *RESPONSE_HEADERS,
-    ],
+    parameters=[IDEMPOTENCY_KEY, FORMAT_PARAMETER, IDEMPOTENT_REPLAYED, *RESPONSE_HEADERS],
     request={
         JSON: OpenApiRequest(
             CreateCheckoutRequestSerializer,

@@ -2,7 +2,6 @@
 
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     OpenApiRequest,
     OpenApiResponse,
     extend_schema,
@@ -11,21 +10,17 @@ from rest_framework.exceptions import NotFound
 
 from checkouts import exceptions
 from checkouts.api.refunds.serializers import RefundRequestSerializer, RefundResponseSerializer
+from checkouts.api.schema import error_responses as shared
 from checkouts.api.schema import examples
-from checkouts.api.schema.error_responses import (
-    API_KEY_ERRORS,
-    IDEMPOTENCY_ERRORS,
-    MALFORMED_JSON,
-    REQUEST_ERRORS,
-    STRIPE_ERRORS,
-    UNKNOWN_COMPANY,
-    DocumentedError,
-    error_responses,
-    rejected,
-)
+from checkouts.api.schema.error_responses import DocumentedError
 from checkouts.api.schema.examples import FORM, JSON, in_every_format
 from checkouts.api.schema.operations import CHECKOUT_TAG
-from checkouts.api.schema.parameters import FORMAT_PARAMETER, IDEMPOTENT_REPLAYED, RESPONSE_HEADERS
+from checkouts.api.schema.parameters import (
+    FORMAT_PARAMETER,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENT_REPLAYED,
+    RESPONSE_HEADERS,
+)
 
 RESPONSE_NAME = "StripeCheckoutRefundResponse"
 REFUND_REQUEST = {
@@ -56,7 +51,7 @@ PENDING = {
 REFUND_CHECKOUT_ERRORS = [
     DocumentedError(
         "ValidationErrors",
-        rejected(RefundRequestSerializer, {"CompanyId": examples.COMPANY_ID, "Amount": 0}),
+        shared.rejected(RefundRequestSerializer, {"CompanyId": examples.COMPANY_ID, "Amount": 0}),
         "Invalid fields, every one listed; SessionId or InternalReferenceId is required.",
     ),
     DocumentedError(
@@ -66,14 +61,14 @@ REFUND_CHECKOUT_ERRORS = [
         ),
         "More than is left to refund: the amount paid, less every refund made or being made.",
     ),
-    MALFORMED_JSON,
-    *API_KEY_ERRORS,
+    shared.MALFORMED_JSON,
+    *shared.API_KEY_ERRORS,
     DocumentedError(
         "UnknownCheckout",
         NotFound(f"No checkout with SessionId {examples.SESSION_ID} in this company."),
         "No checkout with this SessionId (or InternalReferenceId) in the company.",
     ),
-    UNKNOWN_COMPANY,
+    shared.UNKNOWN_COMPANY,
     DocumentedError(
         "NotPaid",
         exceptions.CheckoutNotPaid(
@@ -81,9 +76,9 @@ REFUND_CHECKOUT_ERRORS = [
         ),
         "The checkout is not paid: there is nothing to refund.",
     ),
-    *IDEMPOTENCY_ERRORS,
-    *REQUEST_ERRORS,
-    *STRIPE_ERRORS,
+    *shared.IDEMPOTENCY_ERRORS,
+    *shared.REQUEST_ERRORS,
+    *shared.STRIPE_ERRORS,
 ]
 
 REFUND_CHECKOUT = extend_schema(
@@ -104,18 +99,6 @@ answers the same refund again and refunds nothing more. If Stripe's answer to th
 request was lost (a 503), repeating it with the same key asks Stripe again without
 refunding twice.
 """,
-    tags=[CHECKOUT_TAG],
-    parameters=[
-        OpenApiParameter(
-            "Idempotency-Key",
-            {"type": "string", "minLength": 1, "maxLength": 255},
-            OpenApiParameter.HEADER,
-            description="Optional: makes a retried request safe. 1 to 255 characters.",
-        ),
-        FORMAT_PARAMETER,
-        IDEMPOTENT_REPLAYED,
-        *RESPONSE_HEADERS,
-    ],
     request={
         JSON: OpenApiRequest(
             RefundRequestSerializer,
@@ -153,6 +136,8 @@ refunding twice.
                 ),
             ],
         ),
-        **error_responses(*REFUND_CHECKOUT_ERRORS),
+        **shared.error_responses(*REFUND_CHECKOUT_ERRORS),
     },
+    parameters=[IDEMPOTENCY_KEY, FORMAT_PARAMETER, IDEMPOTENT_REPLAYED, *RESPONSE_HEADERS],
+    tags=[CHECKOUT_TAG],
 )
