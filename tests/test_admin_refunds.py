@@ -229,7 +229,12 @@ def test_staff_export_the_listed_checkouts_as_the_payment_logs_csv(viewer, compa
 
 
 @pytest.mark.django_db
-def test_the_export_needs_a_login(client):
-    response = client.get(EXPORT)
+def test_the_export_needs_a_login_and_the_view_permission(client, company):
+    make_checkout(make_payable(company))
+    payables_only = User.objects.create_user(username="payables", is_staff=True)
+    payables_only.user_permissions.set(Permission.objects.filter(codename="view_payable"))
+    staff = Client()
+    staff.force_login(payables_only)
 
-    assert response.status_code == 302
+    assert client.get(EXPORT).status_code == 302
+    assert staff.get(EXPORT).status_code == 403

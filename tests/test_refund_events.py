@@ -127,11 +127,19 @@ def test_a_refund_event_is_applied_once(paid_checkout, stripe_emulator):
     assert Refund.objects.count() == 1
 
 
-def test_a_refund_of_a_payment_not_made_here_is_ignored(paid_checkout, stripe_emulator):
+@pytest.mark.parametrize(
+    "elsewhere",
+    [
+        lambda event: event["data"]["object"].update(payment_intent="pi_made_elsewhere"),
+        lambda event: event.update(account="acct_1AnotherPlatformsSalon"),
+    ],
+    ids=["another-payment", "another-account"],
+)
+def test_a_refund_of_a_payment_not_made_here_is_ignored(paid_checkout, stripe_emulator, elsewhere):
     checkout = paid_checkout()
     stripe_emulator.refund_from_dashboard(checkout.payment_intent_id, 100)
     event = stripe_emulator.wait_for_event("refund.created")
-    event["data"]["object"]["payment_intent"] = "pi_made_elsewhere"
+    elsewhere(event)
 
     response = deliver(Client(), event)
 

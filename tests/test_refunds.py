@@ -1,5 +1,6 @@
 """POST /payment/stripe/v1/checkout/refund: a paid booking refunded in part or in full."""
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -319,6 +320,27 @@ def test_a_lost_answer_is_recovered_by_repeating_the_request_with_its_key(
     assert (refund.stripe_refund_id, refund.status) == (made["id"], RefundStatus.SUCCEEDED)
     requests = stripe_emulator.requests_to("POST", CREATE_REFUND)
     assert {request.idempotency_key for request in requests} == {refund.stripe_idempotency_key}
+
+
+def test_a_lost_refund_asked_again_after_stripe_forgot_its_key_is_found_not_made_twice(
+    paid_checkout, ask_refund, stripe_emulator, settings
+):
+    checkout = paid_checkout()
+    stripe_emulator.inject_fault(
+        "drop", method="POST", path=CREATE_REFUND, times=2, after_work=True
+    )
+    key = {"Idempotency-Key": "refund-6"}
+    assert ask_refund(checkout, headers=key, Amount=100).status_code == 503
+    # Stripe keeps an idempotency key 24 hours.
+    stripe_emulator.set_time(time.time() + 25 * 60 * 60)
+    settings.REFUND_IN_FLIGHT_GRACE = timedelta(0)
+
+    response = ask_refund(checkout, headers=key, Amount=100)
+
+    assert response.status_code == 200
+    (made,) = stripe_emulator.refunds()
+    assert response.json()["RefundId"] == made["id"]
+    assert len(stripe_emulator.requests_to("POST", CREATE_REFUND)) == 2
 
 
 def test_a_repeat_while_the_first_may_still_be_in_flight_is_told_to_wait(
