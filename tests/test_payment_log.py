@@ -251,11 +251,15 @@ def test_total_is_capped_past_the_count_limit_and_says_so(company, payment_log, 
     many_checkouts(company, 30)
     monkeypatch.setattr(selectors, "PAYMENT_LOG_COUNT_CAP", 10)
 
-    capped = payment_log(Skip=5, Take=5).json()
+    with CaptureQueriesContext(connection) as queries:
+        capped = payment_log(Skip=5, Take=5).json()
+    (count,) = [query["sql"] for query in queries.captured_queries if "COUNT(" in query["sql"]]
     exact = payment_log(Skip=25, Take=5).json()
 
     assert (capped["Total"], capped["Meta"]) == (15, {"TotalIsLowerBound": "true"})
     assert (exact["Total"], exact["Meta"]) == (30, None)
+    # Never more rows counted than Skip + the cap, and one to tell that there are more.
+    assert "LIMIT 16" in count
 
 
 @pytest.mark.django_db
@@ -268,7 +272,9 @@ def test_a_page_costs_the_same_few_queries_however_many_results(company, api):
             assert api.get(f"{url}&Take={take}").status_code == 200
         return len(context.captured_queries)
 
-    assert queries(1000) == queries(1)
+    few = queries(1)
+    assert few > 0
+    assert queries(1000) == few
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ import pytest
 from defusedxml.ElementTree import fromstring as parse_xml
 
 from articles.models import StripeCheckoutSettings
+from checkouts.lifecycle import refresh_checkout_from_stripe
 from checkouts.models import Checkout, ClientIdempotencyKey, Refund, RefundSource, RefundStatus
 from tests.support.api import CREATE_REFUND, REFUND_URL, STATUS_URL
 from tests.support.factories import make_api_key, make_article, make_company
@@ -123,6 +124,18 @@ def test_an_unpaid_checkout_is_not_refunded(create_checkout, ask_refund, stripe_
     assert error_of(by_reference) == (409, "NotPaid")
     assert stripe_emulator.requests_to("POST", CREATE_REFUND) == []
     assert not Refund.objects.exists()
+
+
+def test_a_payment_still_processing_is_not_refunded(create_checkout, ask_refund, stripe_emulator):
+    session_id = create_checkout().json()["SessionId"]
+    stripe_emulator.complete_session(session_id, payment_status="unpaid")
+    checkout = refresh_checkout_from_stripe(Checkout.objects.get(stripe_session_id=session_id))
+    assert checkout.payment_intent_id
+
+    response = ask_refund(checkout)
+
+    assert error_of(response) == (409, "NotPaid")
+    assert stripe_emulator.requests_to("POST", CREATE_REFUND) == []
 
 
 @pytest.mark.parametrize(
