@@ -64,6 +64,12 @@ def from_stripe_amount(amount: int, currency: str) -> int:
     return _rescale(amount, _stripe_exponent(currency), currency_exponent(currency))
 
 
+def smallest_stripe_amount(currency: str) -> int:
+    """The smallest amount, in ISO minor units, that Stripe can charge in ``currency``: 1,
+    but 100 for MGA, which Stripe takes without decimals."""
+    return 10 ** max(0, currency_exponent(currency) - _stripe_exponent(currency))
+
+
 def to_major_units(amount: int, currency: str) -> Decimal:
     return Decimal(amount).scaleb(-currency_exponent(currency))
 

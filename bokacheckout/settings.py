@@ -231,6 +231,11 @@ same shape and the format asked for.
         "drf_spectacular.hooks.postprocess_schema_enums",
         "checkouts.api.schema.hooks.name_xml_roots",
     ],
+    # A refund's Status and a checkout's are different enums.
+    "ENUM_NAME_OVERRIDES": {
+        "CheckoutStatusEnum": "checkouts.models.CheckoutStatus",
+        "RefundStatusEnum": "checkouts.models.RefundStatus",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -269,6 +274,9 @@ STRIPE_CALL_BUDGET_SECONDS = stripe_call_budget(STRIPE_TIMEOUT_SECONDS, STRIPE_M
 # reconcile_checkouts leaves an unknown open session alone this long: its create may
 # still be storing it (a create's Stripe call ends within the budget above).
 UNRECORDED_SESSION_GRACE = timedelta(seconds=STRIPE_CALL_BUDGET_SECONDS + 60)
+# A refund asked of Stripe whose answer is not recorded is taken to be in flight this long;
+# after that, a retry with its Idempotency-Key or reconcile_checkouts asks Stripe again.
+REFUND_IN_FLIGHT_GRACE = timedelta(seconds=STRIPE_CALL_BUDGET_SECONDS + 60)
 # First wait after a 429 in expire_checkouts; doubled on each retry.
 STRIPE_RATE_LIMIT_BACKOFF_SECONDS = float(os.environ.get("STRIPE_RATE_LIMIT_BACKOFF_SECONDS", "1"))
 

@@ -6,20 +6,30 @@ ask Stripe (or re-run a delivery) and record the answer; those need the
 model's ``change`` permission, while ``view`` is enough to browse.
 """
 
+import csv
 import json
+from collections.abc import Iterator
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
-from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.db.models import Count, F, Q, QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
 from articles.models import ArticleType
-from articles.money import format_money
-from checkouts.exceptions import StripeGatewayError
+from articles.money import currency_exponent, format_money, to_major_units
+from checkouts import refunds
+from checkouts.api.payment_log.renderers import QueryResponseCSVRenderer
+from checkouts.api.payment_log.serializers import PaymentSerializer
+from checkouts.exceptions import CheckoutError, StripeGatewayError
 from checkouts.lifecycle import ExpiryOutcome, expire_checkout_now, refresh_checkout_from_stripe
 from checkouts.models import (
     EXPIRY_FAILING,
@@ -28,9 +38,13 @@ from checkouts.models import (
     CheckoutStatus,
     CompanyApiKey,
     Payable,
+    Refund,
+    RefundReason,
+    RefundSource,
     WebhookDelivery,
     WebhookOutcome,
 )
+from checkouts.refunds import RefundRequester, amount_held_by_refunds
 from checkouts.webhooks import process_delivery
 
 # A search term with one of these prefixes is that Stripe id, looked up exactly.
@@ -98,27 +112,275 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class NeedsAttentionFilter(admin.SimpleListFilter):
+class ConditionsFilter(admin.SimpleListFilter):
+    """A filter whose choices are named conditions: ``conditions`` maps each value to its
+    label and its ``Q``."""
+
+    conditions: dict[str, tuple[str, Q]] = {}
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _) in self.conditions.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.conditions:
+            _, condition = self.conditions[self.value()]
+            return queryset.filter(condition)
+        return queryset
+
+
+class NeedsAttentionFilter(ConditionsFilter):
     title = "needs attention"
     parameter_name = "attention"
-    reasons = {
+    conditions = {
         "any": ("Any reason", PAID_WHILE_SUPERSEDED | EXPIRY_FAILING),
         "paid_while_superseded": ("Paid while superseded", PAID_WHILE_SUPERSEDED),
         "expiry_failing": ("Expiry on Stripe failing", EXPIRY_FAILING),
     }
 
-    def lookups(self, request, model_admin):
-        return [(value, label) for value, (label, _) in self.reasons.items()]
 
-    def queryset(self, request, queryset):
-        if self.value() in self.reasons:
-            _, condition = self.reasons[self.value()]
-            return queryset.filter(condition)
-        return queryset
+# --- Refunds, the platform's fee and the payment log ------------------------------------
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    verbose_name_plural = "refunds, newest first"
+    fields = [
+        "stripe_refund_id",
+        "amount",
+        "status",
+        "reason",
+        "comments",
+        "requested_by",
+        "failure_reason",
+        "error",
+        "created_at",
+    ]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        # A refund is part of its checkout's record: whoever may see the one sees the other.
+        return has_model_permission(request, "view", Checkout) or has_model_permission(
+            request, "change", Checkout
+        )
+
+    @admin.display(description="Amount")
+    def amount(self, refund: Refund) -> str:
+        return refund.amount_display
+
+    @admin.display(description="Asked by")
+    def requested_by(self, refund: Refund) -> str:
+        return describe_requester(refund)
+
+
+def describe_requester(refund: Refund) -> str:
+    """``API key Vd3kq1Yx (booking widget)``, ``staff user demo``, ``Stripe (the Dashboard)``."""
+    if refund.source == RefundSource.API and refund.requested_by_api_key is not None:
+        key = refund.requested_by_api_key
+        return f"API key {key.prefix} ({key.name})"
+    if refund.source == RefundSource.ADMIN and refund.requested_by_user is not None:
+        return f"staff user {refund.requested_by_user.get_username()}"
+    return refund.get_source_display()
+
+
+class RefundedFilter(ConditionsFilter):
+    title = "refunded"
+    parameter_name = "refunded"
+    conditions = {
+        "none": ("Not refunded", Q(amount_refunded=0)),
+        "partly": ("Partly", Q(amount_refunded__gt=0, amount_refunded__lt=F("amount_total"))),
+        "fully": ("Fully", Q(amount_refunded__gt=0, amount_refunded=F("amount_total"))),
+    }
+
+
+class StaffRefundForm(forms.Form):
+    """The "Refund…" page: how much (in major units, as staff read prices), and why."""
+
+    amount = forms.DecimalField(min_value=0, help_text="In the checkout's currency.")
+    reason = forms.ChoiceField(choices=[("", "—"), *RefundReason.choices], required=False)
+    comments = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, checkout: Checkout, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.checkout = checkout
+
+    def clean_amount(self) -> int:
+        """The amount in minor units of the checkout's currency."""
+        decimals = currency_exponent(self.checkout.currency)
+        amount = self.cleaned_data["amount"].scaleb(decimals)
+        if amount != amount.to_integral_value():
+            raise forms.ValidationError(
+                f"{self.checkout.currency} has {decimals} decimals at most."
+            )
+        if amount < 1:
+            raise forms.ValidationError("Refund at least one minor unit.")
+        return int(amount)
+
+
+class CheckoutRefundsAdmin:
+    """What the checkout pages show of refunds and the fee: the refunds inline, the
+    "refunded" filter, the "Refund…" action, and the payment log's CSV export."""
+
+    refund_template = "admin/checkouts/checkout/refund.html"
+    change_list_template = "admin/checkouts/checkout/change_list.html"
+
+    def get_list_filter(self, request: HttpRequest):
+        return [*super().get_list_filter(request), RefundedFilter]
+
+    def get_inlines(self, request: HttpRequest, obj=None):
+        return [*super().get_inlines(request, obj), RefundInline]
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        money = ("Fee and refunds", {"fields": ["platform_fee", "refunded"]})
+        return [*super().get_fieldsets(request, obj), money]
+
+    @admin.display(description="Platform fee")
+    def platform_fee(self, checkout: Checkout) -> str:
+        return format_money(checkout.application_fee_amount, checkout.currency) or "none"
+
+    @admin.display(description="Refunded")
+    def refunded(self, checkout: Checkout) -> str:
+        return format_money(checkout.amount_refunded, checkout.currency)
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return self.may_act(request)
+
+    @admin.action(description="Refund…", permissions=["refund"])
+    def refund(self, request: HttpRequest, queryset: QuerySet[Checkout]):
+        """Asks how much on a page of its own, then refunds one paid checkout."""
+        checkouts = list(queryset.select_related("payable", "company__stripe_settings")[:2])
+        if len(checkouts) != 1:
+            self.message_user(request, "Choose one checkout to refund.", messages.WARNING)
+            return None
+        (checkout,) = checkouts
+        if not checkout.is_paid:
+            self.message_user(request, f"{checkout}: not paid, nothing to refund.", messages.ERROR)
+            return None
+        if "apply" not in request.POST:
+            left = checkout.amount_total - amount_held_by_refunds(checkout)
+            form = StaffRefundForm(
+                checkout=checkout, initial={"amount": to_major_units(left, checkout.currency)}
+            )
+            return self._refund_page(request, checkout, form, left)
+        form = StaffRefundForm(request.POST, checkout=checkout)
+        if not form.is_valid():
+            left = checkout.amount_total - amount_held_by_refunds(checkout)
+            return self._refund_page(request, checkout, form, left)
+        try:
+            result = refunds.refund_checkout(
+                checkout=checkout,
+                requester=RefundRequester.staff(request.user),
+                **form.cleaned_data,
+            )
+        except (CheckoutError, DatabaseError) as error:
+            self.message_user(request, f"{checkout}: not refunded: {error}", messages.ERROR)
+            return None
+        refund = result.refund
+        self.message_user(
+            request,
+            f"{checkout}: {refund.amount_display} refund {refund.get_status_display().lower()}"
+            f" ({refund}); {self.refunded(result.checkout)} refunded in all.",
+            messages.SUCCESS,
+        )
+        return None
+
+    def _refund_page(self, request, checkout: Checkout, form: StaffRefundForm, left: int):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Refund {checkout.payable}",
+            "opts": self.model._meta,
+            "checkout": checkout,
+            "form": form,
+            "paid": checkout.amount_display,
+            "left": format_money(left, checkout.currency),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, self.refund_template, context)
+
+    def get_urls(self):
+        export = path(
+            "export-payment-log/",
+            self.admin_site.admin_view(self.export_payment_log),
+            name="checkouts_checkout_export_payment_log",
+        )
+        return [export, *super().get_urls()]
+
+    def export_payment_log(self, request: HttpRequest) -> StreamingHttpResponse:
+        """The checkouts the list shows (its filters and search), as the payment log's CSV."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        checkouts = self.get_changelist_instance(request).get_queryset(request)
+        rows = checkouts.select_related("payable").order_by("created_at", "id")
+        response = StreamingHttpResponse(payment_log_csv(rows), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="payment-log.csv"'
+        return response
+
+
+def payment_log_csv(checkouts: QuerySet[Checkout]) -> Iterator[str]:
+    """The payment log's CSV (the API's columns), a line at a time."""
+    buffer = _LineBuffer()
+    writer = csv.writer(buffer)
+    writer.writerow(QueryResponseCSVRenderer.result_fields)
+    yield buffer.take()
+    for checkout in checkouts.iterator(chunk_size=2000):
+        writer.writerow(PaymentSerializer(checkout).data.values())
+        yield buffer.take()
+
+
+class _LineBuffer:
+    """What ``csv.writer`` writes, kept until taken."""
+
+    def __init__(self) -> None:
+        self._written: list[str] = []
+
+    def write(self, text: str) -> None:
+        self._written.append(text)
+
+    def take(self) -> str:
+        text, self._written = "".join(self._written), []
+        return text
+
+
+class PayableRefundsAdmin:
+    """The refunds of every checkout of a payable, on its page."""
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        return [*super().get_fields(request, obj), "refunds_table"]
+
+    @admin.display(description="Refunds")
+    def refunds_table(self, payable: Payable) -> str:
+        refunds_of_payable = Refund.objects.filter(checkout__payable=payable).select_related(
+            "checkout", "requested_by_api_key", "requested_by_user"
+        )
+        rows = [
+            [
+                refund.checkout,
+                refund,
+                refund.amount_display,
+                refund.get_status_display(),
+                describe_requester(refund),
+                refund.created_at,
+            ]
+            for refund in refunds_of_payable
+        ]
+        if not rows:
+            return "none"
+        return html_table(["Session", "Refund", "Amount", "Status", "Asked by", "Created"], rows)
+
+
+def html_table(columns: list[str], rows: list[list]) -> str:
+    """A table of ``rows`` under a header of ``columns``, every cell escaped."""
+
+    def cells(tag: str, values: list) -> str:
+        return format_html_join("", f"<{tag}>{{}}</{tag}>", ((value,) for value in values))
+
+    header = format_html("<tr>{}</tr>", cells("th", columns))
+    body = format_html_join("", "<tr>{}</tr>", ((cells("td", row),) for row in rows))
+    return format_html("<table><thead>{}</thead><tbody>{}</tbody></table>", header, body)
 
 
 @admin.register(Checkout)
-class CheckoutAdmin(ReadOnlyAdmin):
+class CheckoutAdmin(CheckoutRefundsAdmin, ReadOnlyAdmin):
     list_display = [
         "stripe_session_id",
         "reference",
@@ -187,7 +449,7 @@ class CheckoutAdmin(ReadOnlyAdmin):
         ),
     ]
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
-    actions = ["expire_on_stripe", "refresh_from_stripe"]
+    actions = ["expire_on_stripe", "refresh_from_stripe", "refund"]
 
     @admin.display(description="Reference", ordering="payable__internal_reference_id")
     def reference(self, checkout: Checkout) -> str:
@@ -315,7 +577,7 @@ class CheckoutInline(ReadOnlyInline):
 
 
 @admin.register(Payable)
-class PayableAdmin(ReadOnlyAdmin):
+class PayableAdmin(PayableRefundsAdmin, ReadOnlyAdmin):
     list_display = [
         "internal_reference_id",
         "company",

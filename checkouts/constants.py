@@ -9,6 +9,7 @@ MAX_ARTICLES_PER_CHECKOUT = 100  # Stripe's limit on line_items in payment mode
 MAX_ARTICLE_QUANTITY = 999
 DEFAULT_ARTICLE_QUANTITY = 1  # an article sent without Quantity is bought once
 MAX_INTERNAL_REFERENCE_LENGTH = 200  # Stripe's limit on client_reference_id
+MAX_SESSION_ID_LENGTH = 255  # Checkout.stripe_session_id's column
 MAX_REDIRECT_URL_LENGTH = 2000
 # How deep a request body's objects and lists may nest: a create request needs three
 # levels (the request, Articles, an article). How many keys and items it may hold in all

@@ -42,6 +42,24 @@ class PayableAlreadyPaid(CheckoutError):
     error_code = "AlreadyPaid"
 
 
+class PaymentMethodNotAvailable(CheckoutError):
+    """The company allows a payment method that Stripe cannot take in its currency."""
+
+    error_code = "PaymentMethodNotAvailable"
+
+
+class CheckoutNotPaid(CheckoutError):
+    """A refund of a checkout that has no payment to refund."""
+
+    error_code = "NotPaid"
+
+
+class AmountExceedsRefundable(CheckoutError):
+    """A refund of more than what is left to refund."""
+
+    error_code = "AmountExceedsRefundable"
+
+
 class IdempotencyKeyReused(CheckoutError):
     """The Idempotency-Key came before with a different request body."""
 

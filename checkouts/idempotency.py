@@ -1,4 +1,5 @@
-"""Client ``Idempotency-Key`` handling: one key, one body, one checkout, for 24 hours."""
+"""Client ``Idempotency-Key`` handling: one key, one body, one result (a checkout or a
+refund), for 24 hours."""
 
 import hashlib
 import json
@@ -21,7 +22,8 @@ def request_fingerprint(request: dict[str, Any]) -> str:
 
 @transaction.atomic
 def claim_idempotency_key(*, company: Company, key: str, fingerprint: str) -> ClientIdempotencyKey:
-    """Claim ``key`` for a request, or return the earlier claim whose checkout should be replayed.
+    """Claim ``key`` for a request, or return the earlier claim whose result should be replayed
+    (``record.answered``).
 
     Raises ``IdempotencyKeyReused`` for a different body and ``IdempotencyKeyInUse``
     while the first request is still being served.
@@ -33,14 +35,15 @@ def claim_idempotency_key(*, company: Company, key: str, fingerprint: str) -> Cl
     if created:
         return record
     expired = record.created_at < now - IDEMPOTENCY_KEY_TTL
-    abandoned = record.checkout_id is None and record.created_at < now - IDEMPOTENCY_CLAIM_TIMEOUT
+    abandoned = not record.answered and record.created_at < now - IDEMPOTENCY_CLAIM_TIMEOUT
     if expired or abandoned:
         record.request_fingerprint = fingerprint
         record.checkout = None
+        record.refund = None
         record.created_at = now
-        record.save(update_fields=["request_fingerprint", "checkout", "created_at"])
+        record.save(update_fields=["request_fingerprint", "checkout", "refund", "created_at"])
         return record
-    if record.checkout_id is None:
+    if not record.answered:
         raise IdempotencyKeyInUse(
             "A request with this Idempotency-Key is still being processed; retry shortly."
         )
@@ -53,5 +56,14 @@ def claim_idempotency_key(*, company: Company, key: str, fingerprint: str) -> Cl
 
 
 def release_idempotency_key(record: ClientIdempotencyKey) -> None:
-    """Free a claim whose request failed, so the client may retry with the same key."""
-    ClientIdempotencyKey.objects.filter(pk=record.pk, checkout__isnull=True).delete()
+    """Free a claim whose request failed before making anything, so the client may retry
+    with the same key."""
+    ClientIdempotencyKey.objects.filter(
+        pk=record.pk, checkout__isnull=True, refund__isnull=True
+    ).delete()
+
+
+def forget_idempotency_key(record: ClientIdempotencyKey) -> None:
+    """Free a claim whose request made something that came to nothing (a refund Stripe
+    refused), so the client may retry with the same key."""
+    ClientIdempotencyKey.objects.filter(pk=record.pk).delete()

@@ -203,9 +203,7 @@ def record_session_state(
     expire call that taught this.
     """
     with transaction.atomic():
-        _wait_for_locks_at_most(settings.ROW_LOCK_TIMEOUT_MS)
-        payable = Payable.objects.select_for_update().get(pk=checkout.payable_id)
-        checkout = Checkout.objects.select_for_update().get(pk=checkout.pk)
+        payable, checkout = lock_payable_and_checkout(checkout)
         apply_session_snapshot(checkout, session)
         newly_paid = checkout.is_paid and checkout.paid_at is None
         if newly_paid:
@@ -221,6 +219,15 @@ def record_session_state(
         if newly_paid:
             _record_payment(payable, checkout)
     return checkout
+
+
+def lock_payable_and_checkout(checkout: Checkout) -> tuple[Payable, Checkout]:
+    """Inside a transaction: take the payable's row lock, then the checkout's (the order
+    every write keeps), and read both afresh. On PostgreSQL a lock held elsewhere is waited
+    for at most ``ROW_LOCK_TIMEOUT_MS``, then ``OperationalError``: "try again later"."""
+    _wait_for_locks_at_most(settings.ROW_LOCK_TIMEOUT_MS)
+    payable = Payable.objects.select_for_update().get(pk=checkout.payable_id)
+    return payable, Checkout.objects.select_for_update().get(pk=checkout.pk)
 
 
 def _record_payment(payable: Payable, checkout: Checkout) -> None:

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
 
@@ -116,6 +117,15 @@ class Checkout(models.Model):
     locale = models.CharField(max_length=16, help_text="The Stripe locale derived from it.")
     currency = models.CharField(max_length=3)
     amount_total = models.PositiveBigIntegerField(help_text="Minor units of the currency.")
+    application_fee_amount = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The platform's fee sent to Stripe, in minor units; empty: none taken.",
+    )
+    amount_refunded = models.PositiveBigIntegerField(
+        default=0,
+        help_text="Refunds Stripe made or is making (pending ones too), in minor units.",
+    )
     lines = models.JSONField(default=list, help_text="The articles as charged (CheckoutLine).")
 
     status = models.CharField(max_length=16, choices=CheckoutStatus.choices)
@@ -158,6 +168,8 @@ class Checkout(models.Model):
             models.Index(fields=["payable", "status"]),
             models.Index(fields=["stripe_expiry"]),
             models.Index(fields=["status", "expires_at"]),
+            # The payment log: one company's checkouts in the order they were made.
+            models.Index(fields=["company", "created_at", "id"], name="checkout_company_created"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -178,6 +190,15 @@ class Checkout(models.Model):
                 fields=["payable"],
                 condition=models.Q(status=CheckoutStatus.OPEN, superseded_by__isnull=True),
                 name="one_open_checkout_per_payable",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(application_fee_amount__isnull=True)
+                | models.Q(application_fee_amount__lte=models.F("amount_total")),
+                name="checkout_fee_not_above_total",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_refunded__lte=models.F("amount_total")),
+                name="checkout_refunds_not_above_total",
             ),
         ]
 
@@ -231,24 +252,35 @@ class CheckoutLine:
 
 
 class ClientIdempotencyKey(models.Model):
-    """A client's ``Idempotency-Key``: the first request it came with, and the checkout it made.
+    """A client's ``Idempotency-Key``: the first request it came with, and what it made (a
+    checkout, or a refund).
 
-    ``checkout`` is empty while the first request is still being served.
+    Both are empty while the first request is still being served.
     """
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     request_fingerprint = models.CharField(max_length=64)
     checkout = models.ForeignKey(Checkout, null=True, on_delete=models.CASCADE, related_name="+")
+    refund = models.ForeignKey("Refund", null=True, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["company", "key"], name="unique_idempotency_key"),
+            models.CheckConstraint(
+                condition=models.Q(checkout__isnull=True) | models.Q(refund__isnull=True),
+                name="idempotency_key_made_one_thing",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.key
+
+    @property
+    def answered(self) -> bool:
+        """Whether the first request made what it was for (so a repeat replays it)."""
+        return self.checkout_id is not None or self.refund_id is not None
 
 
 class CompanyApiKey(AbstractAPIKey):
@@ -259,6 +291,109 @@ class CompanyApiKey(AbstractAPIKey):
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "API key"
         verbose_name_plural = "API keys"
+
+
+class RefundStatus(models.TextChoices):
+    """Stripe's ``refund.status``, and this service's own states before Stripe's answer."""
+
+    REQUESTED = "requested", "Requested (Stripe's answer not recorded yet)"
+    REFUSED = "refused", "Refused by Stripe (never made)"
+    PENDING = "pending", "Pending"
+    REQUIRES_ACTION = "requires_action", "Requires action"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Canceled"
+
+
+# Refunds Stripe made or is making: Stripe counts them in a charge's amount_refunded.
+MADE_REFUND_STATUSES = (RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION, RefundStatus.SUCCEEDED)
+# Refunds that hold money back from being refunded again: those, and one asked of Stripe
+# whose answer is not known yet. A failed, canceled or refused one lets it go.
+HOLDING_REFUND_STATUSES = (RefundStatus.REQUESTED, *MADE_REFUND_STATUSES)
+
+
+class RefundReason(models.TextChoices):
+    """Stripe's ``refund.reason`` values a refund may be asked with."""
+
+    REQUESTED_BY_CUSTOMER = "requested_by_customer", "Requested by customer"
+    DUPLICATE = "duplicate", "Duplicate"
+    FRAUDULENT = "fraudulent", "Fraudulent"
+
+
+class RefundSource(models.TextChoices):
+    """Who asked for a refund."""
+
+    API = "api", "API key"
+    ADMIN = "admin", "Staff, in the admin"
+    STRIPE = "stripe", "Made on Stripe (the Dashboard)"
+
+
+class Refund(models.Model):
+    """A refund of a checkout's payment: asked for here (and recorded before Stripe was
+    asked), or made on Stripe and learnt of from it.
+
+    ``id`` makes the Stripe idempotency key of the request, so a request whose answer
+    was lost is asked again without refunding twice.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="refunds")
+    stripe_refund_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    amount = models.PositiveBigIntegerField(help_text="Minor units of the currency.")
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=RefundStatus.choices)
+    reason = models.CharField(max_length=32, choices=RefundReason.choices, blank=True)
+    comments = models.TextField(blank=True)
+    source = models.CharField(max_length=8, choices=RefundSource.choices)
+    requested_by_api_key = models.ForeignKey(
+        CompanyApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    refund_application_fee = models.BooleanField(
+        default=False, help_text="Whether the platform's fee was asked to be refunded too."
+    )
+    failure_reason = models.CharField(max_length=64, blank=True, help_text="Stripe's.")
+    error = models.TextField(blank=True, help_text="Why Stripe refused the request.")
+    stripe_asked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When this service last sent the request to Stripe."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "stripe_asked_at"], name="refund_status_asked_at")
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=RefundStatus.values), name="refund_status_known"
+            ),
+            # Stripe's states are known from Stripe, so with its refund's id.
+            models.CheckConstraint(
+                condition=models.Q(status__in=[RefundStatus.REQUESTED, RefundStatus.REFUSED])
+                | models.Q(stripe_refund_id__isnull=False),
+                name="refund_made_on_stripe_has_its_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.stripe_refund_id or f"refund {self.pk}"
+
+    @property
+    def amount_display(self) -> str:
+        return format_money(self.amount, self.currency)
+
+    @property
+    def stripe_idempotency_key(self) -> str:
+        return f"bokacheckout-refund-{self.pk}"
 
 
 class WebhookOutcome(models.TextChoices):

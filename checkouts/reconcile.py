@@ -12,6 +12,11 @@ Checkout Sessions created in a window, and for each session this service made
   them.
 Sessions the company made some other way are not touched.
 
+Then it lists the account's refunds created in the window and records those of this
+service's payments whose webhooks were lost (refunds made in the Dashboard too), and
+asks Stripe again for the refunds asked here whose answer was lost
+(``refunds.ask_again``).
+
 Each account is listed a page at a time, its Stripe calls spaced by the
 per-account rate limiter, and only one page is in memory per thread. Several
 runs may go at once (cron on several hosts): an account is leased through the
@@ -28,6 +33,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from django.core.cache import cache
@@ -35,15 +41,16 @@ from django.db import close_old_connections
 
 from articles.models import StripeCheckoutSettings
 from checkouts import stripe_gateway
-from checkouts.exceptions import StripeGatewayError
+from checkouts.exceptions import StripeGatewayError, StripeRefused
 from checkouts.expiry import (
     DEFAULT_RATE_LIMIT_RETRIES,
     DEFAULT_STRIPE_CALLS_PER_SECOND,
     AccountRateLimiter,
 )
 from checkouts.lifecycle import ExpiryOutcome, end_session_on_stripe, record_session_state
-from checkouts.models import Checkout, CheckoutStatus
-from checkouts.stripe_gateway import CheckoutSessionSnapshot
+from checkouts.models import Checkout, CheckoutStatus, Refund
+from checkouts.refunds import ask_again, record_refunds, requested_refunds_to_ask_again
+from checkouts.stripe_gateway import CheckoutSessionSnapshot, RefundSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +64,8 @@ class ReconcileOutcome(enum.StrEnum):
     IN_STEP = "in step"
     ENDED_UNKNOWN = "ended unknown"
     UNKNOWN_PAID = "unknown paid"
+    REFUND_RECORDED = "refunds recorded"
+    REFUND_ASKED_AGAIN = "refunds asked again"
     FAILED = "failed"
 
 
@@ -119,6 +128,8 @@ def reconcile_checkouts(
                     report.add(outcome)
                     if on_result is not None:
                         on_result(session, outcome)
+                for outcome in _reconcile_refunds_of(account, run, limiter):
+                    report.add(outcome)
             except StripeGatewayError as error:
                 logger.warning("Could not list the sessions of %s: %s", account, error)
                 report.add(ReconcileOutcome.FAILED)
@@ -153,16 +164,21 @@ def _reconcile_sessions_of(
             connected_account_id=account
         ).values_list("company_id", flat=True)
     }
-    for session in stripe_gateway.list_checkout_sessions(
-        account=account,
-        created_since=run.since,
-        before_each_page=lambda: limiter.wait(account),
-        page_size=run.page_size,
-        rate_limit_retries=run.rate_limit_retries,
-    ):
+    for session in stripe_gateway.list_checkout_sessions(**_listing(account, run, limiter)):
         checkout_id = _checkout_id_made_here(session, companies)
         if checkout_id is not None:
             yield session, _reconcile_session(session, checkout_id, account, run, limiter)
+
+
+def _listing(account: str, run: ReconcileRun, limiter: AccountRateLimiter) -> dict[str, Any]:
+    """How a run lists what ``account`` made in its window: a page at a time, rate-limited."""
+    return {
+        "account": account,
+        "created_since": run.since,
+        "before_each_page": lambda: limiter.wait(account),
+        "page_size": run.page_size,
+        "rate_limit_retries": run.rate_limit_retries,
+    }
 
 
 def _checkout_id_made_here(session: CheckoutSessionSnapshot, companies: set[str]) -> UUID | None:
@@ -208,6 +224,44 @@ def _reconcile_session(
         return ReconcileOutcome.UNKNOWN_PAID
     logger.warning("Ended session %s on %s, which this service never stored.", session.id, account)
     return ReconcileOutcome.ENDED_UNKNOWN
+
+
+def _reconcile_refunds_of(
+    account: str, run: ReconcileRun, limiter: AccountRateLimiter
+) -> Iterator[ReconcileOutcome]:
+    for made in stripe_gateway.list_refunds(**_listing(account, run, limiter)):
+        yield _reconcile_refund(made, account, run)
+    for refund in requested_refunds_to_ask_again(account):
+        yield _ask_again(refund, account, run, limiter)
+
+
+def _reconcile_refund(made: RefundSnapshot, account: str, run: ReconcileRun) -> ReconcileOutcome:
+    """Record a refund of one of this service's payments, if it says something new."""
+    checkout = Checkout.objects.filter(
+        payment_intent_id=made.payment_intent_id, connected_account_id=account
+    ).first()
+    known = Refund.objects.filter(stripe_refund_id=made.id, status=made.status).exists()
+    if checkout is None or known:
+        return ReconcileOutcome.IN_STEP
+    if not run.dry_run:
+        record_refunds(checkout, [made])
+    return ReconcileOutcome.REFUND_RECORDED
+
+
+def _ask_again(
+    refund: Refund, account: str, run: ReconcileRun, limiter: AccountRateLimiter
+) -> ReconcileOutcome:
+    """Ask Stripe again for a refund whose answer was lost; a refusal is recorded."""
+    if not run.dry_run:
+        limiter.wait(account)
+        try:
+            ask_again(refund)
+        except StripeRefused as refusal:
+            logger.warning("Stripe refused refund %s when asked again: %s", refund.pk, refusal)
+        except StripeGatewayError as error:
+            logger.warning("Could not ask Stripe again for refund %s: %s", refund.pk, error)
+            return ReconcileOutcome.FAILED
+    return ReconcileOutcome.REFUND_ASKED_AGAIN
 
 
 def _in_step(checkout: Checkout, session: CheckoutSessionSnapshot) -> bool:

@@ -2,12 +2,19 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
-from django.db.models import Exists
+from django.db.models import Exists, QuerySet
 
 from articles.models import Article, Company
 from checkouts.models import Checkout, Payable
+
+# The payment log's pages: ``Take`` rows at most, and ``Total`` counted exactly up to
+# ``Skip`` plus this many rows (beyond that, it is a lower bound).
+PAYMENT_LOG_DEFAULT_TAKE = 100
+PAYMENT_LOG_MAX_TAKE = 1000
+PAYMENT_LOG_COUNT_CAP = 10_000
 
 
 def company_with_stripe_settings(company_id: UUID) -> Company:
@@ -58,3 +65,91 @@ def checkout_of_company(company: Company, session_id: str) -> Checkout:
     return Checkout.objects.select_related("payable").get(
         company=company, stripe_session_id=session_id
     )
+
+
+def checkout_to_refund(
+    company: Company, *, session_id: str | None = None, internal_reference_id: str | None = None
+) -> Checkout:
+    """The checkout a refund names: its session, or the payable's paid checkout (else its
+    current one, which is then refused as not paid). ``Checkout.DoesNotExist`` if the
+    company has no such checkout; with both, the session must be the payable's."""
+    checkouts = Checkout.objects.select_related("payable", "company__stripe_settings").filter(
+        company=company
+    )
+    if internal_reference_id is not None:
+        checkouts = checkouts.filter(payable__internal_reference_id=internal_reference_id)
+    if session_id is not None:
+        return checkouts.get(stripe_session_id=session_id)
+    payable = Payable.objects.filter(
+        company=company, internal_reference_id=internal_reference_id
+    ).first()
+    if payable is None:
+        raise Checkout.DoesNotExist
+    chosen = payable.paid_checkout_id or payable.current_checkout_id
+    return checkouts.get(pk=chosen) if chosen else checkouts.latest("created_at")
+
+
+@dataclass(frozen=True)
+class PaymentLogPage:
+    """One page of a company's checkouts, oldest first, and how many match in all."""
+
+    offset: int
+    total: int
+    total_is_lower_bound: bool
+    results: list[Checkout]
+
+
+def payment_log(
+    company: Company,
+    *,
+    skip: int = 0,
+    take: int = PAYMENT_LOG_DEFAULT_TAKE,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    internal_reference_id: str | None = None,
+    payment_status: str | None = None,
+) -> PaymentLogPage:
+    """The company's checkouts created in [``created_from``, ``created_to``), oldest first.
+
+    The page's ids are read from the (company, created_at, id) index alone, then only
+    those rows; ``total`` counts at most ``skip + PAYMENT_LOG_COUNT_CAP`` rows, so a page
+    never costs a scan of every match.
+    """
+    matching = _payment_log_rows(
+        company, created_from, created_to, internal_reference_id, payment_status
+    )
+    ordering = ("created_at", "id")
+    page_ids = list(matching.order_by(*ordering).values_list("pk", flat=True)[skip : skip + take])
+    results = list(
+        Checkout.objects.filter(pk__in=page_ids).select_related("payable").order_by(*ordering)
+    )
+    limit = skip + PAYMENT_LOG_COUNT_CAP
+    counted = matching.order_by().values("pk")[: limit + 1].count()
+    return PaymentLogPage(
+        offset=skip,
+        total=min(counted, limit),
+        total_is_lower_bound=counted > limit,
+        results=results,
+    )
+
+
+def _payment_log_rows(
+    company: Company,
+    created_from: datetime | None,
+    created_to: datetime | None,
+    internal_reference_id: str | None,
+    payment_status: str | None,
+) -> QuerySet[Checkout]:
+    matching = Checkout.objects.filter(company=company)
+    if created_from is not None:
+        matching = matching.filter(created_at__gte=created_from)
+    if created_to is not None:
+        matching = matching.filter(created_at__lt=created_to)
+    if internal_reference_id is not None:
+        payable = Payable.objects.filter(
+            company=company, internal_reference_id=internal_reference_id
+        )
+        matching = matching.filter(payable__in=payable.values("pk"))
+    if payment_status is not None:
+        matching = matching.filter(payment_status=payment_status)
+    return matching

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from articles.models import Article, Company, StripeCheckoutSettings
 from articles.money import to_stripe_amount
+from articles.payment_methods import describe_unavailable
 from checkouts import lifecycle, selectors, stripe_gateway
 from checkouts.constants import (
     CHECKOUT_SESSION_ID_PLACEHOLDER,
@@ -25,9 +26,11 @@ from checkouts.exceptions import (
     CheckoutValidationError,
     FieldError,
     PayableAlreadyPaid,
+    PaymentMethodNotAvailable,
     StripeCheckoutNotEnabled,
     StripeGatewayError,
 )
+from checkouts.fees import platform_fee
 from checkouts.idempotency import (
     claim_idempotency_key,
     release_idempotency_key,
@@ -113,7 +116,7 @@ def create_checkout(
     claim = claim_idempotency_key(
         company=company, key=idempotency_key, fingerprint=request_fingerprint(request)
     )
-    if claim.checkout_id is not None:
+    if claim.answered:
         return _replay(claim.checkout)
     try:
         return _create_checkout(company=company, idempotency_claim=claim, **request)
@@ -150,6 +153,11 @@ def _create_checkout(
 
     checkout_id = uuid.uuid4()
     locale = stripe_locale_for_country(country_code)
+    fee = platform_fee(
+        sum(line.article.unit_amount * line.quantity for line in lines),
+        company.currency,
+        stripe_settings,
+    )
     session = stripe_gateway.create_checkout_session(
         account=stripe_settings.connected_account_id,
         params=_session_params(
@@ -161,6 +169,7 @@ def _create_checkout(
             ui_mode=ui_mode,
             locale=locale,
             redirects=redirects,
+            fee=fee,
         ),
         idempotency_key=f"bokacheckout-checkout-{checkout_id}",
     )
@@ -172,6 +181,7 @@ def _create_checkout(
         country_code=country_code,
         locale=locale,
         currency=company.currency,
+        application_fee_amount=fee,
         lines=[_snapshot(line).to_json() for line in lines],
         success_url=redirects.success_url,
         cancel_url=redirects.cancel_url,
@@ -200,10 +210,18 @@ def _create_checkout(
 
 
 def _enabled_stripe_settings(company: Company) -> StripeCheckoutSettings:
+    """The company's settings, if they can take a payment; the settings' own checks ran
+    when they were saved, but a script or a currency change may have got round them."""
     stripe_settings = getattr(company, "stripe_settings", None)
     if stripe_settings is None or not stripe_settings.enabled:
         raise StripeCheckoutNotEnabled(
             "Stripe Checkout 1.0 is not set up and enabled for this company."
+        )
+    unavailable = stripe_settings.payment_methods_unavailable(company.currency)
+    if unavailable:
+        raise PaymentMethodNotAvailable(
+            f"{describe_unavailable(company.currency, unavailable)} The company's Stripe "
+            "Checkout settings must change before it can take payments."
         )
     return stripe_settings
 
@@ -274,6 +292,7 @@ def _session_params(
     ui_mode: UiMode,
     locale: str,
     redirects: RedirectUrls,
+    fee: int | None,
 ) -> dict[str, Any]:
     currency = company.currency
     metadata = {
@@ -311,8 +330,20 @@ def _session_params(
         "expires_at": int((timezone.now() + lifetime).timestamp()),
         "locale": locale,
     }
+    if fee:
+        params["payment_intent_data"]["application_fee_amount"] = to_stripe_amount(fee, currency)
+    params.update(_payment_method_params(stripe_settings))
     params.update({name: url for name, url in vars(redirects).items() if url})
     return params
+
+
+def _payment_method_params(stripe_settings: StripeCheckoutSettings) -> dict[str, Any]:
+    """The company's own list, or its configuration; neither: Stripe's dynamic methods."""
+    if stripe_settings.payment_method_types:
+        return {"allowed_payment_method_types": stripe_settings.payment_method_types}
+    if stripe_settings.payment_method_configuration:
+        return {"payment_method_configuration": stripe_settings.payment_method_configuration}
+    return {}
 
 
 @transaction.atomic

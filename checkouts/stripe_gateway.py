@@ -79,6 +79,33 @@ def _storable(text: str | None) -> str | None:
     return text.replace("\x00", "") if text else text
 
 
+@dataclass(frozen=True)
+class RefundSnapshot:
+    """What Stripe said a refund looked like at one moment; ``amount`` in Stripe's unit."""
+
+    id: str
+    amount: int
+    currency: str
+    status: str
+    reason: str | None
+    failure_reason: str | None
+    payment_intent_id: str | None
+    metadata: dict[str, str]
+
+    @classmethod
+    def from_refund(cls, refund: dict[str, Any]) -> "RefundSnapshot":
+        return cls(
+            id=refund["id"],
+            payment_intent_id=_id_of(refund.get("payment_intent")),
+            amount=refund["amount"],
+            reason=refund.get("reason"),
+            currency=refund["currency"],
+            failure_reason=refund.get("failure_reason"),
+            status=refund["status"],
+            metadata=dict(refund.get("metadata") or {}),
+        )
+
+
 def _id_of(value: Any) -> str | None:
     """An expandable field is an id, an expanded object, or nothing."""
     if value is None or isinstance(value, str):
@@ -112,6 +139,31 @@ def _call(
     times on a 429."""
     session = _with_rate_limit_retries(operation, *args, retries=rate_limit_retries, **kwargs)
     return CheckoutSessionSnapshot.from_session(session.to_dict())
+
+
+def _every_page(
+    list_operation,
+    *,
+    account: str,
+    params: dict[str, Any],
+    before_each_page: Callable[[], None],
+    rate_limit_retries: int,
+) -> Iterator[dict[str, Any]]:
+    """Every object a Stripe list call gives, a page at a time (only one page is held);
+    ``before_each_page`` runs before each call to Stripe."""
+    while True:
+        before_each_page()
+        page = _with_rate_limit_retries(
+            list_operation,
+            params=params,
+            options={"stripe_account": account},
+            retries=rate_limit_retries,
+        )
+        objects = [stripe_object.to_dict() for stripe_object in page.data]
+        yield from objects
+        if not page.has_more or not objects:
+            return
+        params = {**params, "starting_after": objects[-1]["id"]}
 
 
 def _with_rate_limit_retries(operation, *args: Any, retries: int, **kwargs: Any) -> Any:
@@ -204,23 +256,55 @@ def list_checkout_sessions(
 ) -> Iterator[CheckoutSessionSnapshot]:
     """Every session created on ``account`` since ``created_since``, newest first, a page at
     a time (only one page is held); ``before_each_page`` runs before each call to Stripe."""
-    params: dict[str, Any] = {
-        "created": {"gte": int(created_since.timestamp())},
-        "limit": page_size,
-    }
-    while True:
-        before_each_page()
-        page = _with_rate_limit_retries(
-            _stripe().v1.checkout.sessions.list,
-            params=params,
-            options={"stripe_account": account},
-            retries=rate_limit_retries,
-        )
-        sessions = [session.to_dict() for session in page.data]
-        yield from (CheckoutSessionSnapshot.from_session(session) for session in sessions)
-        if not page.has_more or not sessions:
-            return
-        params = {**params, "starting_after": sessions[-1]["id"]}
+    sessions = _every_page(
+        _stripe().v1.checkout.sessions.list,
+        account=account,
+        params={"created": {"gte": int(created_since.timestamp())}, "limit": page_size},
+        before_each_page=before_each_page,
+        rate_limit_retries=rate_limit_retries,
+    )
+    return (CheckoutSessionSnapshot.from_session(session) for session in sessions)
+
+
+def create_refund(*, account: str, params: dict[str, Any], idempotency_key: str) -> RefundSnapshot:
+    """Refund (part of) a payment on ``account``.
+
+    The idempotency key makes a repeat of the same request, by the SDK's retries or
+    after a lost answer, return the one refund Stripe made instead of making another.
+    """
+    refund = _with_rate_limit_retries(
+        _stripe().v1.refunds.create,
+        params=params,
+        options={"stripe_account": account, "idempotency_key": idempotency_key},
+        retries=0,
+    )
+    return RefundSnapshot.from_refund(refund.to_dict())
+
+
+def list_refunds(
+    *,
+    account: str,
+    payment_intent_id: str | None = None,
+    created_since: datetime | None = None,
+    before_each_page: Callable[[], None] = lambda: None,
+    page_size: int = 100,
+    rate_limit_retries: int = 0,
+) -> Iterator[RefundSnapshot]:
+    """Every refund on ``account`` (of one payment intent, or created since a time),
+    newest first, a page at a time."""
+    params: dict[str, Any] = {"limit": page_size}
+    if payment_intent_id is not None:
+        params["payment_intent"] = payment_intent_id
+    if created_since is not None:
+        params["created"] = {"gte": int(created_since.timestamp())}
+    refunds = _every_page(
+        _stripe().v1.refunds.list,
+        account=account,
+        params=params,
+        before_each_page=before_each_page,
+        rate_limit_retries=rate_limit_retries,
+    )
+    return (RefundSnapshot.from_refund(refund) for refund in refunds)
 
 
 def verify_webhook_signature(payload: bytes, signature: str) -> None:

@@ -8,6 +8,9 @@ a Checkout Session's ``client_secret`` must never be stored.
 import json
 import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -17,8 +20,9 @@ from checkouts import stripe_gateway
 from checkouts.exceptions import InvalidWebhook, StripeGatewayError
 from checkouts.lifecycle import record_session_state
 from checkouts.models import Checkout, ProcessedStripeEvent, WebhookDelivery, WebhookOutcome
+from checkouts.refunds import record_refunds
 
-HANDLED_EVENT_TYPES = frozenset(
+SESSION_EVENT_TYPES = frozenset(
     {
         "checkout.session.completed",
         "checkout.session.async_payment_succeeded",
@@ -26,6 +30,11 @@ HANDLED_EVENT_TYPES = frozenset(
         "checkout.session.expired",
     }
 )
+# About a refund (its object is the refund) or a payment's refunds (the charge).
+REFUND_EVENT_TYPES = frozenset(
+    {"charge.refunded", "refund.created", "refund.updated", "refund.failed"}
+)
+HANDLED_EVENT_TYPES = SESSION_EVENT_TYPES | REFUND_EVENT_TYPES
 # The event's fields that are kept in their own columns, and their columns' lengths.
 EVENT_FIELD_LENGTHS = {"id": 255, "type": 100, "account": 255}
 REDACTED = "[redacted]"
@@ -129,20 +138,31 @@ def process_delivery(delivery: WebhookDelivery, *, reprocess: bool = False) -> W
     return delivery
 
 
+@dataclass(frozen=True)
+class EventSubject:
+    """What an event is about here: how to fetch Stripe's copy of it now, and record it."""
+
+    fetch: Callable[[], Any]
+    record: Callable[[Any], Any]
+
+
 def _apply(delivery: WebhookDelivery, *, reprocess: bool) -> tuple[WebhookOutcome, str]:
     event = parse_event(delivery.payload)
     if event["type"] not in HANDLED_EVENT_TYPES:
         return WebhookOutcome.IGNORED, f"{event['type']} events are not handled."
     if not reprocess and ProcessedStripeEvent.objects.filter(event_id=event["id"]).exists():
         return WebhookOutcome.DUPLICATE, ""
-    checkout = _checkout_created_here(event["data"]["object"], account=event.get("account"))
-    if checkout is None:
-        return WebhookOutcome.IGNORED, "Not a checkout session this service created."
+    if event["type"] in SESSION_EVENT_TYPES:
+        subject = _session_subject(event)
+        if subject is None:
+            return WebhookOutcome.IGNORED, "Not a checkout session this service created."
+    else:
+        subject = _refunds_subject(event)
+        if subject is None:
+            return WebhookOutcome.IGNORED, "Not a payment of a checkout this service created."
 
-    # Events arrive in any order: act on the session as Stripe has it now.
-    session = stripe_gateway.retrieve_checkout_session(
-        account=checkout.connected_account_id, session_id=checkout.stripe_session_id
-    )
+    # Events arrive in any order: act on what Stripe has now.
+    current = subject.fetch()
     try:
         with transaction.atomic():
             if reprocess:
@@ -151,10 +171,50 @@ def _apply(delivery: WebhookDelivery, *, reprocess: bool) -> tuple[WebhookOutcom
                 )
             else:
                 ProcessedStripeEvent.objects.create(event_id=event["id"], delivery=delivery)
-            record_session_state(checkout, session)
+            subject.record(current)
     except IntegrityError:
         return WebhookOutcome.DUPLICATE, ""
     return WebhookOutcome.PROCESSED, ""
+
+
+def _session_subject(event: dict[str, Any]) -> EventSubject | None:
+    """A checkout session's event: its session is fetched again."""
+    checkout = _checkout_created_here(event["data"]["object"], account=event.get("account"))
+    if checkout is None:
+        return None
+    return EventSubject(
+        fetch=partial(
+            stripe_gateway.retrieve_checkout_session,
+            account=checkout.connected_account_id,
+            session_id=checkout.stripe_session_id,
+        ),
+        record=partial(record_session_state, checkout),
+    )
+
+
+def _refunds_subject(event: dict[str, Any]) -> EventSubject | None:
+    """A refund's event, or a charge's: every refund of the payment is fetched again."""
+    checkout = _checkout_paid_by(event["data"]["object"], account=event.get("account"))
+    if checkout is None:
+        return None
+
+    def fetch() -> list[stripe_gateway.RefundSnapshot]:
+        return list(
+            stripe_gateway.list_refunds(
+                account=checkout.connected_account_id,
+                payment_intent_id=checkout.payment_intent_id,
+            )
+        )
+
+    return EventSubject(fetch=fetch, record=partial(record_refunds, checkout))
+
+
+def _checkout_paid_by(payment: dict[str, Any], *, account: str | None) -> Checkout | None:
+    """The checkout whose payment intent a refund or charge names, on the event's account."""
+    intent = payment.get("payment_intent")
+    if not isinstance(intent, str) or not intent:
+        return None
+    return Checkout.objects.filter(payment_intent_id=intent, connected_account_id=account).first()
 
 
 def _checkout_created_here(session: dict[str, Any], *, account: str | None) -> Checkout | None:

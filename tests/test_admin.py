@@ -593,7 +593,7 @@ def test_a_viewer_is_offered_no_action(viewer, changelist):
 @pytest.mark.parametrize(
     ("changelist", "actions"),
     [
-        (CHECKOUTS, ["expire_on_stripe", "refresh_from_stripe"]),
+        (CHECKOUTS, ["expire_on_stripe", "refresh_from_stripe", "refund"]),
         (DELIVERIES, ["reprocess"]),
     ],
 )

@@ -33,6 +33,7 @@ def test_an_open_checkout_reports_its_status_and_amount(api, company, session_id
         "InternalReferenceId": "booking-status",
         "AmountTotal": 45000,
         "Currency": "SEK",
+        "AmountRefunded": 0,
     }
 
 

@@ -32,13 +32,18 @@ from checkouts.api.schema.operations import (
     CREATE_CHECKOUT_ERRORS,
     RECEIVE_WEBHOOK_ERRORS,
 )
+from checkouts.api.schema.payment_log_operations import PAYMENT_LOG_ERRORS
+from checkouts.api.schema.refund_operations import REFUND_CHECKOUT_ERRORS
 from checkouts.models import ClientIdempotencyKey
 from stripe_emulator import StripeEmulator
 from stripe_emulator.webhooks import encode_event, sign_payload
 from tests.support.api import (
     CHECKOUT_URL,
+    CREATE_REFUND,
     CREATE_SESSION,
     IPN_CALLBACK_URL,
+    PAYMENTS_URL,
+    REFUND_URL,
     RETRIEVE_SESSION,
     SEED_RESPONSE_FIELDS,
     STATUS_URL,
@@ -58,13 +63,19 @@ JSON, CSV, XML, FORM = (
 OPERATIONS = {
     CHECKOUT_URL: "createStripeCheckout",
     STATUS_URL: "getStripeCheckoutStatus",
+    REFUND_URL: "refundStripeCheckout",
+    PAYMENTS_URL: "getStripeCheckoutPayments",
     WEBHOOK_URL: "receiveStripeWebhook",
     IPN_CALLBACK_URL: "receiveStripeIpnCallback",
 }
+# The method of each operation that is not a POST.
+METHODS = {PAYMENTS_URL: "get"}
 # The errors each operation declares it can raise.
 OPERATION_ERRORS = {
     CHECKOUT_URL: CREATE_CHECKOUT_ERRORS,
     STATUS_URL: CHECKOUT_STATUS_ERRORS,
+    REFUND_URL: REFUND_CHECKOUT_ERRORS,
+    PAYMENTS_URL: PAYMENT_LOG_ERRORS,
     WEBHOOK_URL: RECEIVE_WEBHOOK_ERRORS,
     IPN_CALLBACK_URL: RECEIVE_WEBHOOK_ERRORS,
 }
@@ -105,7 +116,7 @@ def resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
 
 
 def operation(schema: dict[str, Any], path: str) -> dict[str, Any]:
-    return schema["paths"][path]["post"]
+    return schema["paths"][path][METHODS.get(path, "post")]
 
 
 def validator(schema: dict[str, Any], node: dict[str, Any]) -> OAS30Validator:
@@ -143,7 +154,7 @@ def test_every_example_but_the_placeholder_sample_conforms_to_its_schema(schema)
     checked = 0
     for path in OPERATIONS:
         op = operation(schema, path)
-        bodies = [op["requestBody"], *op["responses"].values()]
+        bodies = [op.get("requestBody", {}), *op["responses"].values()]
         for body in bodies:
             media = body.get("content", {}).get(JSON)
             if not media:
@@ -253,10 +264,10 @@ def test_the_docs_bundle_is_served_as_javascript():
 # --- It documents the API ----------------------------------------------------
 
 
-def test_each_endpoint_is_documented_once_as_a_post(schema):
+def test_each_endpoint_is_documented_once_with_its_method(schema):
     assert set(schema["paths"]) == set(OPERATIONS)
     for path, operation_id in OPERATIONS.items():
-        assert set(schema["paths"][path]) == {"post"}
+        assert set(schema["paths"][path]) == {METHODS.get(path, "post")}
         op = operation(schema, path)
         assert op["operationId"] == operation_id
         assert op["summary"]
@@ -893,3 +904,168 @@ def test_answers_outside_the_operations_have_the_documented_error_shape(
     assert response.status_code == status
     error = validator(schema, {"$ref": "#/components/schemas/ErrorResponse"})
     assert list(error.iter_errors(response.json())) == []
+
+
+# --- Refunds and the payment log conform to it too ------------------------------------
+
+
+def paid_session_id(world: World, reference: str = "booking-refund") -> str:
+    """A checkout the customer paid, recorded as paid (through the status endpoint)."""
+    session_id = world.session_id(InternalReferenceId=reference)
+    world.emulator.complete_session(session_id, customer_email="kund@example.se")
+    assert world.status(session_id).response.status_code == 200
+    return session_id
+
+
+def refund(world: World, session_id: str, *, key: str | None = None, **fields: Any) -> Exchange:
+    body = {"CompanyId": str(world.company.id), "SessionId": session_id, **fields}
+    return call(REFUND_URL, body, key=key or world.key)
+
+
+def refund_all_of_a_reference(world: World) -> Exchange:
+    paid_session_id(world, "booking-refund")
+    body = {"CompanyId": str(world.company.id), "InternalReferenceId": "booking-refund"}
+    return call(REFUND_URL, body, key=world.key)
+
+
+def refund_twice_with_one_idempotency_key(world: World) -> Exchange:
+    session_id = paid_session_id(world)
+    body = {"CompanyId": str(world.company.id), "SessionId": session_id, "Amount": 100}
+    headers = {"Idempotency-Key": "refund-1"}
+    call(REFUND_URL, body, key=world.key, headers=headers)
+    return call(REFUND_URL, body, key=world.key, headers=headers)
+
+
+def reuse_an_idempotency_key_for_another_refund(world: World) -> Exchange:
+    session_id = paid_session_id(world)
+    body = {"CompanyId": str(world.company.id), "SessionId": session_id, "Amount": 100}
+    headers = {"Idempotency-Key": "refund-2"}
+    call(REFUND_URL, body, key=world.key, headers=headers)
+    return call(REFUND_URL, {**body, "Amount": 200}, key=world.key, headers=headers)
+
+
+def refund_when_stripe_answers(world: World, status: int) -> Exchange:
+    session_id = paid_session_id(world)
+    world.emulator.inject_fault(
+        "error", method="POST", path=CREATE_REFUND, status=status, times=None
+    )
+    return refund(world, session_id)
+
+
+REFUND_CALLS = {
+    "partial": (lambda world: refund(world, paid_session_id(world), Amount=100), 200),
+    "all-of-a-reference": (refund_all_of_a_reference, 200),
+    "form-body": (
+        lambda world: call(
+            REFUND_URL,
+            {"CompanyId": str(world.company.id), "SessionId": paid_session_id(world)},
+            key=world.key,
+            content_type=FORM,
+        ),
+        200,
+    ),
+    "idempotent-replay": (refund_twice_with_one_idempotency_key, 200),
+    "invalid-fields": (
+        lambda world: call(REFUND_URL, {"CompanyId": "x", "Amount": 0}, key=world.key),
+        400,
+    ),
+    "amount-exceeds-refundable": (
+        lambda world: refund(world, paid_session_id(world), Amount=45001),
+        400,
+    ),
+    "no-api-key": (lambda world: call(REFUND_URL, {"SessionId": "cs_test_1"}), 401),
+    "another-companys-key": (
+        lambda world: refund(world, "cs_test_1", key=world.other_companys_key()),
+        403,
+    ),
+    "unknown-session": (lambda world: refund(world, "cs_test_unknown"), 404),
+    "unknown-format": (
+        lambda world: call(
+            REFUND_URL,
+            {"CompanyId": str(world.company.id), "SessionId": "cs_test_1"},
+            key=world.key,
+            query={"format": "yaml"},
+        ),
+        406,
+    ),
+    "not-paid": (lambda world: refund(world, world.session_id()), 409),
+    "idempotency-key-reused": (reuse_an_idempotency_key_for_another_refund, 422),
+    "stripe-refuses": (lambda world: refund_when_stripe_answers(world, 400), 502),
+    "stripe-fails": (lambda world: refund_when_stripe_answers(world, 500), 503),
+}
+
+
+def get(
+    path: str,
+    query: dict[str, str],
+    *,
+    key: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Exchange:
+    headers = dict(headers or {})
+    if key is not None:
+        headers["X-Api-Key"] = key
+    response = Client().get(f"{path}?{urlencode(query)}", headers=headers)
+    request = MockRequest(HOST, "get", path, args=query, headers=headers)
+    return Exchange(request, response)
+
+
+def payment_log(world: World, **query: str) -> Exchange:
+    return get(PAYMENTS_URL, {"CompanyId": str(world.company.id), **query}, key=world.key)
+
+
+def payment_log_too_often(world: World) -> Exchange:
+    world.throttle_to_one_request()
+    payment_log(world)
+    return payment_log(world)
+
+
+def payment_log_of_a_refunded_payment(world: World) -> Exchange:
+    refund(world, paid_session_id(world), Amount=100)
+    world.session_id(InternalReferenceId="booking-open")
+    return payment_log(world, PaymentStatus="paid", CreatedFrom="2020-01-01T00:00:00Z")
+
+
+PAYMENT_LOG_CALLS = {
+    "empty": (lambda world: payment_log(world), 200),
+    "a-refunded-payment": (payment_log_of_a_refunded_payment, 200),
+    "invalid-parameters": (lambda world: payment_log(world, Take="1001", CreatedTo="soon"), 400),
+    "no-api-key": (lambda world: get(PAYMENTS_URL, {"CompanyId": str(world.company.id)}), 401),
+    "another-companys-key": (
+        lambda world: get(
+            PAYMENTS_URL, {"CompanyId": str(world.company.id)}, key=world.other_companys_key()
+        ),
+        403,
+    ),
+    "unknown-company": (
+        lambda world: get(
+            PAYMENTS_URL, {"CompanyId": "0d3e6a4c-5b1f-4d8e-9c2a-7f6b5e4d3c2b"}, key=world.key
+        ),
+        404,
+    ),
+    "unknown-format": (lambda world: payment_log(world, format="yaml"), 406),
+    "throttled": (payment_log_too_often, 429),
+}
+
+
+AFTER_PAYMENT_CALLS = {
+    **{f"refund-{name}": case for name, case in REFUND_CALLS.items()},
+    **{f"payments-{name}": case for name, case in PAYMENT_LOG_CALLS.items()},
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("make_call", "status"), AFTER_PAYMENT_CALLS.values(), ids=list(AFTER_PAYMENT_CALLS)
+)
+def test_real_answers_of_refunds_and_the_payment_log_conform_to_the_schema(
+    openapi, world, make_call, status
+):
+    exchange = make_call(world)
+
+    body = assert_conforms(openapi, exchange, status)
+
+    if status == 200:
+        openapi.validate_request(exchange.request)
+    else:
+        assert body["ResponseStatus"]["ErrorCode"]

@@ -7,7 +7,6 @@ emulator's gates and held database locks, never with sleeps; the ones that
 need real row locks run on PostgreSQL only (SQLite serialises writers).
 """
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -26,6 +25,12 @@ from checkouts.models import (
     StripeExpiry,
 )
 from tests.support.api import CREATE_SESSION, RETRIEVE_SESSION
+from tests.support.concurrency import (
+    GATE_TIMEOUT,
+    backends_waiting_on_a_lock,
+    in_a_thread,
+    wait_until,
+)
 from tests.support.factories import (
     build_checkout,
     make_checkout,
@@ -33,8 +38,6 @@ from tests.support.factories import (
     make_payable,
 )
 from tests.support.webhooks import deliver
-
-GATE_TIMEOUT = 10
 
 
 def stored(response) -> Checkout:
@@ -46,18 +49,6 @@ def pay_on_stripe_and_deliver_the_webhook(emulator, checkout: Checkout) -> None:
     emulator.complete_session(checkout.stripe_session_id, customer_email="kund@example.se")
     event = emulator.wait_for_event("checkout.session.completed", checkout.stripe_session_id)
     assert deliver(Client(), event).json()["Outcome"] == "processed"
-
-
-def in_a_thread(pool: ThreadPoolExecutor, function, *args):
-    """Run ``function`` in ``pool`` on its own database connection."""
-
-    def run():
-        try:
-            return function(*args)
-        finally:
-            connection.close()
-
-    return pool.submit(run)
 
 
 def expire_path(*checkouts: Checkout) -> str:
@@ -240,27 +231,6 @@ def test_two_deliveries_of_one_event_at_once_apply_it_once(create_checkout, stri
 
     assert outcomes == ["duplicate", "processed"]
     assert ProcessedStripeEvent.objects.filter(event_id=event["id"]).count() == 1
-
-
-def backends_waiting_on_a_lock() -> int:
-    with connection.cursor() as cursor:
-        # Statistics are a snapshot per transaction; the caller is inside one.
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
-
-
-def wait_until(condition, what: str) -> None:
-    """Poll a database condition that no event announces; fail after GATE_TIMEOUT seconds."""
-    waited = threading.Event()
-    for _ in range(GATE_TIMEOUT * 100):
-        if condition():
-            return
-        waited.wait(0.01)
-    raise TimeoutError(what)
 
 
 @pytest.mark.postgres

@@ -11,7 +11,14 @@ import pytest
 from defusedxml.ElementTree import fromstring as parse_xml
 
 from checkouts.models import Checkout
-from tests.support.api import CHECKOUT_URL, CREATE_SESSION, SEED_RESPONSE_FIELDS, checkout_body
+from tests.support.api import (
+    CHECKOUT_URL,
+    CREATE_SESSION,
+    PAYMENTS_URL,
+    REFUND_URL,
+    SEED_RESPONSE_FIELDS,
+    checkout_body,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,6 +30,7 @@ STATUS_FIELDS = [
     "InternalReferenceId",
     "AmountTotal",
     "Currency",
+    "AmountRefunded",
 ]
 
 
@@ -418,3 +426,44 @@ def test_the_format_parameter_is_never_a_field(api, company, stripe_emulator):
 
     assert response.status_code == 200
     assert csv_record(response)["ClientSecret"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        REFUND_URL,
+        "/Payment/Stripe/V1/Checkout/Refund/",
+        "/json/reply/StripeV1CheckoutRefund",
+        "/JSON/REPLY/stripev1checkoutrefund",
+    ],
+)
+def test_the_refund_path_matches_as_servicestack_matches_it(api, company, create_checkout, path):
+    session_id = created(create_checkout()).stripe_session_id
+
+    response = api.post(
+        path, {"CompanyId": str(company.id), "SessionId": session_id}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert response.json()["ResponseStatus"]["ErrorCode"] == "NotPaid"
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt"),
+    [
+        (f"{PAYMENTS_URL}.CSV", "csv"),
+        ("/Payment/Stripe/V1/Payments/?format=XML", "xml"),
+        ("/csv/reply/StripeCheckoutPayments", "csv"),
+        ("/json/reply/StripeCheckoutPayments", "json"),
+    ],
+)
+def test_the_payment_log_path_matches_as_servicestack_matches_it(
+    api, company, create_checkout, path, fmt
+):
+    created(create_checkout())
+    separator = "&" if "?" in path else "?"
+
+    response = api.get(f"{path}{separator}CompanyId={company.id}")
+
+    assert response.status_code == 200
+    assert fmt in response["Content-Type"]

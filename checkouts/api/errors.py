@@ -32,13 +32,16 @@ from rest_framework.views import APIView, set_rollback
 
 from checkouts.api.negotiation import LenientFormatNegotiation
 from checkouts.exceptions import (
+    AmountExceedsRefundable,
     CheckoutError,
+    CheckoutNotPaid,
     CheckoutValidationError,
     FieldError,
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
     InvalidWebhook,
     PayableAlreadyPaid,
+    PaymentMethodNotAvailable,
     StripeCheckoutNotEnabled,
     StripeMisconfigured,
     StripeRateLimited,
@@ -90,6 +93,9 @@ ERROR_ANSWERS: dict[type[Exception], ErrorAnswer] = {
     StripeCheckoutNotEnabled: ErrorAnswer(400, StripeCheckoutNotEnabled.error_code),
     InvalidWebhook: ErrorAnswer(400, InvalidWebhook.error_code),
     PayableAlreadyPaid: ErrorAnswer(409, PayableAlreadyPaid.error_code),
+    PaymentMethodNotAvailable: ErrorAnswer(400, PaymentMethodNotAvailable.error_code),
+    CheckoutNotPaid: ErrorAnswer(409, CheckoutNotPaid.error_code),
+    AmountExceedsRefundable: ErrorAnswer(400, AmountExceedsRefundable.error_code),
     IdempotencyKeyInUse: ErrorAnswer(409, IdempotencyKeyInUse.error_code),
     IdempotencyKeyReused: ErrorAnswer(422, IdempotencyKeyReused.error_code),
     StripeRefused: ErrorAnswer(502, StripeRefused.error_code),

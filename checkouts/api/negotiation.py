@@ -42,7 +42,7 @@ class ServiceStackNegotiation(DefaultContentNegotiation):
         return super().select_renderer(request, renderers)
 
     def filter_renderers(self, renderers, format):
-        matching = [renderer for renderer in renderers if renderer.format == format]
+        matching = [renderer for renderer in renderers if renderer.format == format.lower()]
         if not matching:
             known = ", ".join(renderer.format for renderer in renderers)
             raise NotAcceptable(f"Unknown format {format!r}; use one of: {known}.")

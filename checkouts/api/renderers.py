@@ -65,6 +65,8 @@ class ServiceStackXMLRenderer(XMLRenderer):
     client's text or Stripe's) is written as U+FFFD.
     """
 
+    list_item_names = XML_LIST_ITEM_NAMES
+
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return ""
@@ -84,7 +86,7 @@ class ServiceStackXMLRenderer(XMLRenderer):
                 self._element(xml, key, value)
         elif isinstance(data, list | tuple):
             for item in data:
-                self._element(xml, XML_LIST_ITEM_NAMES.get(name, "item"), item)
+                self._element(xml, self.list_item_names.get(name, "item"), item)
         elif isinstance(data, bool):
             xml.characters("true" if data else "false")
         else:

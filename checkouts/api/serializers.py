@@ -20,6 +20,7 @@ from checkouts.constants import (
     MAX_ARTICLES_PER_CHECKOUT,
     MAX_INTERNAL_REFERENCE_LENGTH,
     MAX_REDIRECT_URL_LENGTH,
+    MAX_SESSION_ID_LENGTH,
     UI_MODE_ALIASES,
 )
 from checkouts.models import CheckoutStatus, PaymentStatus, UiMode, WebhookOutcome
@@ -54,7 +55,12 @@ def column_maximum(model: type[Model], field_name: str) -> int:
 
 
 class CompanyIdField(serializers.UUIDField):
-    """A company's id: a UUID, as text (DRF would also take a number, or ``true``)."""
+    """``CompanyId``: the company a request is for, whose X-Api-Key it must carry. A UUID,
+    as text (DRF would also take a number, or ``true``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "The company id. The X-Api-Key must belong to this company.")
+        super().__init__(source="company_id", **kwargs)
 
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, str):
@@ -73,6 +79,22 @@ class PlainTextField(serializers.CharField):
                 "Must not contain control characters.", code="InvalidCharacters"
             )
         return text
+
+
+class InternalReferenceIdField(PlainTextField):
+    """``InternalReferenceId``: a payable (a booking, a rebate code...), as clients name it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            source="internal_reference_id", max_length=MAX_INTERNAL_REFERENCE_LENGTH, **kwargs
+        )
+
+
+class SessionIdField(PlainTextField):
+    """``SessionId``: a Checkout Session's id (``cs_...``), as creating the checkout answered."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="session_id", max_length=MAX_SESSION_ID_LENGTH, **kwargs)
 
 
 @extend_schema_field({"type": "string", "pattern": "^[A-Za-z]{2}$", "example": "SE"})
@@ -202,10 +224,7 @@ class CreateCheckoutRequestSerializer(CaseInsensitiveSerializer):
     fields are ignored.
     """
 
-    CompanyId = CompanyIdField(
-        source="company_id",
-        help_text="The company id. The X-Api-Key must belong to this company.",
-    )
+    CompanyId = CompanyIdField()
     CountryCode = CountryCodeField(
         source="country_code",
         help_text="Country code for the checkout: ISO 3166-1 alpha-2, in any case (SE, se). "
@@ -219,9 +238,7 @@ class CreateCheckoutRequestSerializer(CaseInsensitiveSerializer):
         help_text="Articles (could be services, rebate code types, etc.): "
         f"1 to {MAX_ARTICLES_PER_CHECKOUT} items, priced from the company's catalogue.",
     )
-    InternalReferenceId = PlainTextField(
-        source="internal_reference_id",
-        max_length=MAX_INTERNAL_REFERENCE_LENGTH,
+    InternalReferenceId = InternalReferenceIdField(
         help_text="An internal reference id (could be a booking, a rebate code, etc.): the "
         "payable entity. Earlier checkouts of the same reference are invalidated.",
     )
@@ -347,14 +364,9 @@ class CheckoutStatusRequestSerializer(CaseInsensitiveSerializer):
     Field names match in any case; unknown fields are ignored.
     """
 
-    CompanyId = CompanyIdField(
-        source="company_id",
-        help_text="The company id. The X-Api-Key must belong to this company.",
-    )
-    SessionId = PlainTextField(
-        source="session_id",
-        max_length=255,
-        help_text="The checkout session id (cs_...) that creating the checkout answered.",
+    CompanyId = CompanyIdField()
+    SessionId = SessionIdField(
+        help_text="The checkout session id (cs_...) that creating the checkout answered."
     )
 
 
@@ -385,6 +397,12 @@ class CheckoutStatusResponseSerializer(serializers.Serializer):
     )
     Currency = serializers.CharField(
         source="currency", help_text="The currency: ISO 4217, as the company's (SEK)."
+    )
+    AmountRefunded = serializers.IntegerField(
+        source="amount_refunded",
+        min_value=0,
+        help_text="Refunds so far, in minor units of Currency: those made here or on Stripe "
+        "(the Dashboard), pending ones too; a refund that failed is not counted.",
     )
 
 

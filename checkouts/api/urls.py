@@ -4,6 +4,8 @@ from django.urls import path
 
 from checkouts.api.docs import OpenApiJsonView, OpenApiYamlView, SwaggerDocsView
 from checkouts.api.errors import UnknownPathView
+from checkouts.api.payment_log.views import PaymentLogView
+from checkouts.api.refunds.views import RefundCheckoutView
 from checkouts.api.routes import reply_route, servicestack_routes, unknown_path_routes
 from checkouts.api.views import (
     CheckoutStatusView,
@@ -22,6 +24,12 @@ urlpatterns = [
     *servicestack_routes(
         "payment/stripe/v1/checkout/status", CheckoutStatusView.as_view(), name="checkout-status"
     ),
+    *servicestack_routes(
+        "payment/stripe/v1/checkout/refund", RefundCheckoutView.as_view(), name="checkout-refund"
+    ),
+    *servicestack_routes(
+        "payment/stripe/v1/payments", PaymentLogView.as_view(), name="payment-log"
+    ),
     # BokaMera's StripeCheckoutIpnCallBackRequest has both paths.
     *servicestack_routes(
         "payment/stripe/v1/webhook", StripeWebhookView.as_view(), name="stripe-webhook"
@@ -31,7 +39,13 @@ urlpatterns = [
     ),
     *(
         reply_route(view.request_name, view.as_view())
-        for view in (CreateCheckoutView, CheckoutStatusView, StripeWebhookView)
+        for view in (
+            CreateCheckoutView,
+            CheckoutStatusView,
+            RefundCheckoutView,
+            PaymentLogView,
+            StripeWebhookView,
+        )
     ),
     # The API's own description, public. The suffix is part of each path (not a format
     # suffix of the API's), so each serves one format.

@@ -1,5 +1,6 @@
 """HTTP endpoints of BokaMera's Stripe Checkout 1.0 API. Thin: parse, authorise, call a service."""
 
+from typing import Any
 from uuid import UUID
 
 from rest_framework import serializers, status
@@ -43,6 +44,17 @@ def company_of_request(request: Request, company_id: UUID) -> Company:
     return company
 
 
+def validated_for_company(
+    request: Request, serializer_class: type[serializers.Serializer], data: Any
+) -> tuple[Company, dict[str, Any]]:
+    """``data`` validated by ``serializer_class`` (``ValidationError`` otherwise), less its
+    ``CompanyId``, and the company that names, if the request's API key is the company's."""
+    payload = serializer_class(data=data)
+    payload.is_valid(raise_exception=True)
+    fields = dict(payload.validated_data)
+    return company_of_request(request, fields.pop("company_id")), fields
+
+
 def idempotency_key_of(request: Request) -> str | None:
     """The ``Idempotency-Key``: 1 to 255 printable ASCII characters, as Stripe takes them."""
     key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
@@ -70,10 +82,9 @@ class CreateCheckoutView(APIView):
 
     @CREATE_CHECKOUT
     def post(self, request: Request, format: str | None = None) -> Response:
-        payload = CreateCheckoutRequestSerializer(data=request_fields(request))
-        payload.is_valid(raise_exception=True)
-        fields = dict(payload.validated_data)
-        company = company_of_request(request, fields.pop("company_id"))
+        company, fields = validated_for_company(
+            request, CreateCheckoutRequestSerializer, request_fields(request)
+        )
         result = services.create_checkout(
             company=company, idempotency_key=idempotency_key_of(request), **fields
         )
@@ -94,10 +105,10 @@ class CheckoutStatusView(APIView):
 
     @CHECKOUT_STATUS
     def post(self, request: Request, format: str | None = None) -> Response:
-        payload = CheckoutStatusRequestSerializer(data=request_fields(request))
-        payload.is_valid(raise_exception=True)
-        company = company_of_request(request, payload.validated_data["company_id"])
-        session_id = payload.validated_data["session_id"]
+        company, fields = validated_for_company(
+            request, CheckoutStatusRequestSerializer, request_fields(request)
+        )
+        session_id = fields["session_id"]
         try:
             checkout = selectors.checkout_of_company(company, session_id)
         except Checkout.DoesNotExist:

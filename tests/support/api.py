@@ -4,6 +4,8 @@ from articles.models import ArticleType, Company
 
 CHECKOUT_URL = "/payment/stripe/v1/checkout"
 STATUS_URL = "/payment/stripe/v1/checkout/status"
+REFUND_URL = "/payment/stripe/v1/checkout/refund"
+PAYMENTS_URL = "/payment/stripe/v1/payments"
 WEBHOOK_URL = "/payment/stripe/v1/webhook"
 # BokaMera's other path for the webhook.
 IPN_CALLBACK_URL = "/payment/stripe/v1/ipncallback"
@@ -24,6 +26,7 @@ SEED_RESPONSE_FIELDS = [
 CREATE_SESSION = r"^/v1/checkout/sessions$"
 RETRIEVE_SESSION = r"^/v1/checkout/sessions/cs_[^/]+$"
 EXPIRE_SESSION = r"^/v1/checkout/sessions/[^/]+/expire$"
+CREATE_REFUND = r"^/v1/refunds$"
 
 
 def checkout_body(company: Company, **overrides) -> dict:

@@ -30,7 +30,13 @@ from checkouts.api.errors import error_response
 from checkouts.api.renderers import ERROR_RESPONSE_NAME
 from checkouts.api.schema.components import ErrorResponseSerializer
 from checkouts.api.schema.examples import COMPANY_ID, JSON, in_every_format
-from checkouts.exceptions import StripeMisconfigured, StripeRefused, StripeUnavailable
+from checkouts.exceptions import (
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    StripeMisconfigured,
+    StripeRefused,
+    StripeUnavailable,
+)
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,23 @@ REQUEST_ERRORS = [
         "Throttled",
         Throttled(wait=42),
         "Too many requests with this API key; retry after Retry-After seconds.",
+    ),
+]
+IDEMPOTENCY_ERRORS = [
+    DocumentedError(
+        "IdempotencyKeyInUse",
+        IdempotencyKeyInUse(
+            "A request with this Idempotency-Key is still being processed; retry shortly."
+        ),
+        "A request with this Idempotency-Key is still running.",
+    ),
+    DocumentedError(
+        "IdempotencyKeyReused",
+        IdempotencyKeyReused(
+            "This Idempotency-Key was already used with a different request body; "
+            "use a new key for a new request."
+        ),
+        "The Idempotency-Key was used before with another body.",
     ),
 ]
 DATABASE_BUSY = DocumentedError(

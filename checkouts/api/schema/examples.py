@@ -71,6 +71,7 @@ STATUS_PAID = {
     "InternalReferenceId": "booking-1001",
     "AmountTotal": 425000,
     "Currency": "SEK",
+    "AmountRefunded": 0,
 }
 STATUS_OPEN = {**STATUS_PAID, "Status": "open", "CustomerEmail": None, "PaymentStatus": "unpaid"}
 STRIPE_EVENT = {
@@ -129,9 +130,14 @@ def rendered(renderer: BaseRenderer, data: Any, response_name: str) -> str:
 
 
 def in_every_format(
-    name: str, data: dict[str, Any], *, summary: str, response_name: str
+    name: str,
+    data: dict[str, Any],
+    *,
+    summary: str,
+    response_name: str,
+    renderers: tuple[BaseRenderer, ...] = (ServiceStackCSVRenderer(), ServiceStackXMLRenderer()),
 ) -> list[OpenApiExample]:
-    """One answer as JSON, CSV and XML."""
+    """One answer as JSON, and as CSV and XML (by the operation's ``renderers``)."""
     return [
         OpenApiExample(name, data, summary=summary, media_type=JSON),
         *(
@@ -141,7 +147,7 @@ def in_every_format(
                 summary=summary,
                 media_type=renderer.media_type,
             )
-            for renderer in (ServiceStackCSVRenderer(), ServiceStackXMLRenderer())
+            for renderer in renderers
         ),
     ]
 

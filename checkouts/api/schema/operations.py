@@ -17,6 +17,7 @@ from checkouts.api.schema.error_responses import (
     API_KEY_ERRORS,
     DATABASE_BUSY,
     GUARD_ERRORS,
+    IDEMPOTENCY_ERRORS,
     MALFORMED_JSON,
     REQUEST_ERRORS,
     STRIPE_ERRORS,
@@ -26,7 +27,12 @@ from checkouts.api.schema.error_responses import (
     rejected,
 )
 from checkouts.api.schema.examples import FORM, JSON, csv_and_xml_requests, in_every_format
-from checkouts.api.schema.parameters import FORMAT_PARAMETER, IDEMPOTENT_REPLAYED, RESPONSE_HEADERS
+from checkouts.api.schema.parameters import (
+    FORMAT_PARAMETER,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENT_REPLAYED,
+    RESPONSE_HEADERS,
+)
 from checkouts.api.serializers import (
     CheckoutResponseSerializer,
     CheckoutStatusRequestSerializer,
@@ -83,6 +89,14 @@ CREATE_CHECKOUT_ERRORS = [
         ),
         "A company without enabled Stripe Checkout settings.",
     ),
+    DocumentedError(
+        "PaymentMethodNotAvailable",
+        exceptions.PaymentMethodNotAvailable(
+            "Swish cannot take EUR (it takes SEK only). The company's Stripe Checkout settings "
+            "must change before it can take payments."
+        ),
+        "The company allows a payment method that Stripe cannot take in its currency.",
+    ),
     MALFORMED_JSON,
     *API_KEY_ERRORS,
     UNKNOWN_COMPANY,
@@ -93,21 +107,7 @@ CREATE_CHECKOUT_ERRORS = [
         ),
         "The InternalReferenceId is already paid; no new checkout was created.",
     ),
-    DocumentedError(
-        "IdempotencyKeyInUse",
-        exceptions.IdempotencyKeyInUse(
-            "A request with this Idempotency-Key is still being processed; retry shortly."
-        ),
-        "A request with this Idempotency-Key is still running.",
-    ),
-    DocumentedError(
-        "IdempotencyKeyReused",
-        exceptions.IdempotencyKeyReused(
-            "This Idempotency-Key was already used with a different request body; "
-            "use a new key for a new request."
-        ),
-        "The Idempotency-Key was used before with another body.",
-    ),
+    *IDEMPOTENCY_ERRORS,
     *REQUEST_ERRORS,
     *STRIPE_ERRORS,
 ]
@@ -168,17 +168,7 @@ response again and creates no second session. The same key with another body: 42
 key whose first request is still running: 409.
 """,
     tags=[CHECKOUT_TAG],
-    parameters=[
-        OpenApiParameter(
-            "Idempotency-Key",
-            {"type": "string", "minLength": 1, "maxLength": 255},
-            OpenApiParameter.HEADER,
-            description="Optional: makes a retried request safe. 1 to 255 characters.",
-        ),
-        FORMAT_PARAMETER,
-        IDEMPOTENT_REPLAYED,
-        *RESPONSE_HEADERS,
-    ],
+    parameters=[IDEMPOTENCY_KEY, FORMAT_PARAMETER, IDEMPOTENT_REPLAYED, *RESPONSE_HEADERS],
     request={
         JSON: OpenApiRequest(
             CreateCheckoutRequestSerializer,

@@ -43,6 +43,12 @@ RESPONSE_HEADERS = [
         response=[503],
     ),
 ]
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 255},
+    OpenApiParameter.HEADER,
+    description="Optional: makes a retried request safe. 1 to 255 characters.",
+)
 IDEMPOTENT_REPLAYED = OpenApiParameter(
     "Idempotent-Replayed",
     str,
