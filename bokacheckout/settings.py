@@ -243,8 +243,20 @@ same shape and the format asked for.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
-# --- Background tasks ----------------------------------------------------------
+# --- Shared state --------------------------------------------------------------
+# The API's throttle counters and expire_checkouts' per-account Stripe rate limit
+# live in the default cache. With REDIS_URL, Django's Redis cache: every worker and
+# host counts together. Without it, local memory: each process counts on its own,
+# which is right for one process (the embedded default) and too generous for more.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Background tasks ----------------------------------------------------------
 # Django's Tasks framework (the django-tasks backport). The database backend needs no
 # other server; `manage.py db_worker` runs the tasks.
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}

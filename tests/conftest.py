@@ -15,7 +15,7 @@ from checkouts.models import Checkout
 from tests.support.api import CHECKOUT_URL, checkout_body
 from tests.support.factories import make_api_key, make_article, make_company
 
-pytest_plugins = ["tests.support.emulator"]
+pytest_plugins = ["tests.support.emulator", "tests.support.redis"]
 
 
 @pytest.fixture
@@ -95,6 +95,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     if os.environ.get("BOKACHECKOUT_REQUIRE_POSTGRES") and connection.vendor != "postgresql":
         pytest.exit("BOKACHECKOUT_REQUIRE_POSTGRES is set but the database is not PostgreSQL", 1)
+    # CI sets this too, so that the tests of limits shared across hosts never skip.
+    from tests.support.redis import REDIS_TEST_URL, redis_is_reachable
+
+    if os.environ.get("BOKACHECKOUT_REQUIRE_REDIS") and not redis_is_reachable():
+        pytest.exit(f"BOKACHECKOUT_REQUIRE_REDIS is set but {REDIS_TEST_URL} is unreachable", 1)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -38,7 +38,7 @@ def run_python(argv: list[str], **environ) -> subprocess.CompletedProcess:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "STRIPE_"))
+        if not key.startswith(("DJANGO_", "DATABASE_", "STRIPE_", "REDIS_"))
     }
     env.update(DJANGO_SETTINGS_MODULE="bokacheckout.settings", **environ)
     return subprocess.run(
@@ -130,3 +130,26 @@ def test_each_https_setting_comes_from_the_environment():
         DJANGO_CSRF_COOKIE_SECURE="0",
         DJANGO_SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto",
     ) == [False, 3600, False, False, False, False, ["HTTP_X_FORWARDED_PROTO", "https"]]
+
+
+PRINT_CACHE_BACKEND = (
+    "import django; django.setup(); from django.conf import settings as s; "
+    "print(s.CACHES['default']['BACKEND'], s.CACHES['default'].get('LOCATION', ''))"
+)
+
+
+def test_redis_url_shares_the_cache_through_djangos_redis_backend():
+    result = run_python(
+        ["-c", PRINT_CACHE_BACKEND], DJANGO_DEBUG="1", REDIS_URL="redis://cache.internal:6379/0"
+    )
+
+    assert result.stdout.split() == [
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://cache.internal:6379/0",
+    ]
+
+
+def test_without_redis_url_each_process_counts_in_local_memory():
+    result = run_python(["-c", PRINT_CACHE_BACKEND], DJANGO_DEBUG="1")
+
+    assert result.stdout.split() == ["django.core.cache.backends.locmem.LocMemCache"]
