@@ -3,6 +3,11 @@ from django.urls import include, path
 
 from bokacheckout import views
 
+admin.site.site_header = admin.site.site_title = "bokacheckout"
+admin.site.index_title = "Payments"
+# The lists need the width of a laptop screen more than a second copy of the index.
+admin.site.enable_nav_sidebar = False
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),

@@ -50,6 +50,10 @@ from checkouts.webhooks import process_delivery
 # A search term with one of these prefixes is that Stripe id, looked up exactly.
 STRIPE_ID_FIELDS = {"cs_": "stripe_session_id", "pi_": "payment_intent_id", "cus_": "customer_id"}
 
+# Enough of an id to tell rows apart at a glance; a list at 1280 px has no room for the
+# whole of one (a session id is 66 characters). The detail page shows it whole.
+SHORTENED_ID_LENGTH = 14
+
 EXPIRY_LEVELS = {
     ExpiryOutcome.EXPIRED: messages.SUCCESS,
     ExpiryOutcome.ALREADY_COMPLETE: messages.WARNING,
@@ -68,6 +72,13 @@ DELIVERY_LEVELS = {
 def has_model_permission(request: HttpRequest, action: str, model) -> bool:
     opts = model._meta
     return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+
+
+def shortened_id(stripe_id: str) -> str:
+    """``cs_test_a1U7lB…``: a Stripe id cut to fit a list column, whole in its tooltip."""
+    if len(stripe_id) <= SHORTENED_ID_LENGTH:
+        return stripe_id
+    return format_html('<span title="{}">{}…</span>', stripe_id, stripe_id[:SHORTENED_ID_LENGTH])
 
 
 def describe_state(checkout: Checkout) -> str:
@@ -381,17 +392,7 @@ def html_table(columns: list[str], rows: list[list]) -> str:
 
 @admin.register(Checkout)
 class CheckoutAdmin(CheckoutRefundsAdmin, ReadOnlyAdmin):
-    list_display = [
-        "stripe_session_id",
-        "reference",
-        "company",
-        "status",
-        "payment_status",
-        "amount",
-        "ui_mode",
-        "created_at",
-        "expires_at",
-    ]
+    list_display = ["session", "reference", "status", "payment_status", "amount", "created"]
     list_filter = ["status", "payment_status", "ui_mode", NeedsAttentionFilter, "created_at"]
     list_select_related = ["payable", "company"]
     search_fields = ["payable__internal_reference_id__startswith"]
@@ -450,6 +451,14 @@ class CheckoutAdmin(CheckoutRefundsAdmin, ReadOnlyAdmin):
     ]
     readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
     actions = ["expire_on_stripe", "refresh_from_stripe", "refund"]
+
+    @admin.display(description="Session", ordering="stripe_session_id")
+    def session(self, checkout: Checkout) -> str:
+        return shortened_id(checkout.stripe_session_id)
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, checkout: Checkout):
+        return checkout.created_at
 
     @admin.display(description="Reference", ordering="payable__internal_reference_id")
     def reference(self, checkout: Checkout) -> str:
@@ -578,14 +587,7 @@ class CheckoutInline(ReadOnlyInline):
 
 @admin.register(Payable)
 class PayableAdmin(PayableRefundsAdmin, ReadOnlyAdmin):
-    list_display = [
-        "internal_reference_id",
-        "company",
-        "sessions",
-        "current_status",
-        "paid",
-        "created_at",
-    ]
+    list_display = ["reference", "current_session", "current_status", "paid", "sessions", "created"]
     list_filter = ["company"]
     list_select_related = ["company", "current_checkout"]
     # Also what autocomplete widgets pointing at payables search.
@@ -598,6 +600,19 @@ class PayableAdmin(PayableRefundsAdmin, ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Payable]:
         return super().get_queryset(request).annotate(session_count=Count("checkouts"))
+
+    @admin.display(description="Reference", ordering="internal_reference_id")
+    def reference(self, payable: Payable) -> str:
+        return payable.internal_reference_id
+
+    @admin.display(description="Current session")
+    def current_session(self, payable: Payable) -> str | None:
+        current = payable.current_checkout
+        return shortened_id(current.stripe_session_id) if current else None
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, payable: Payable):
+        return payable.created_at
 
     @admin.display(description="Sessions", ordering="session_count")
     def sessions(self, payable: Payable) -> int:
@@ -615,7 +630,7 @@ class PayableAdmin(PayableRefundsAdmin, ReadOnlyAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["event_type", "account", "outcome", "received_at", "processed_at", "event_id"]
+    list_display = ["event", "type", "account", "outcome", "received"]
     list_filter = ["outcome", "event_type"]
     search_fields = ["event_id__exact"]
     search_help_text = "A whole event id, evt_…."
@@ -632,6 +647,18 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
     actions = ["reprocess"]
+
+    @admin.display(description="Event", ordering="event_id")
+    def event(self, delivery: WebhookDelivery) -> str:
+        return shortened_id(delivery.event_id) if delivery.event_id else "(no id)"
+
+    @admin.display(description="Type", ordering="event_type")
+    def type(self, delivery: WebhookDelivery) -> str:
+        return delivery.event_type
+
+    @admin.display(description="Received", ordering="received_at")
+    def received(self, delivery: WebhookDelivery):
+        return delivery.received_at
 
     @admin.display(description="Payload")
     def pretty_payload(self, delivery: WebhookDelivery) -> str:
