@@ -21,6 +21,7 @@ from tests.support.api import CHECKOUT_URL, checkout_body
 from tests.support.factories import make_api_key
 from tests.support.processes import call_in_processes
 from tests.support.redis import REDIS_TEST_URL
+from tests.support.servers import free_port
 
 # Workers at once try twice the rate, each alone less than it: every one of them takes part.
 RATE_LIMIT = 150
@@ -294,3 +295,23 @@ def test_ipv4_clients_seen_through_a_dual_stack_socket_are_counted_each_on_their
 
     assert statuses == [401, 401, 401, 429]
     assert other == 401
+
+
+@pytest.mark.django_db
+def test_when_redis_cannot_be_reached_requests_are_admitted_and_the_outage_logged(
+    company, api_key, stripe_emulator, settings, caplog
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
+    }
+    set_rates(settings, api_key="1/hour", failed_key="1/hour")
+
+    statuses = [post(company, api_key).status_code for _ in range(2)]
+    failed = [post(company, None).status_code for _ in range(2)]
+
+    assert statuses == [200, 200]
+    assert failed == [401, 401]
+    assert "Redis cannot count requests" in caplog.text

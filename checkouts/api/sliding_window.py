@@ -11,14 +11,21 @@ so: "A note on concurrency"). Here the read, trim and append are one step:
   clock skew between hosts, in one round trip.
 - On any other cache (local memory, the default): the same steps under a process-wide
   lock. That is exact within the process, which is all that local memory is shared by.
+
+If Redis cannot be reached, requests are admitted (and an error logged): a throttle
+protects the service, and an outage of its counts should not stop payments.
 """
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
+from redis import RedisError
+
+logger = logging.getLogger(__name__)
 
 # KEYS[1]: one key's log, request times newest first. ARGV: limit, duration (seconds).
 # Returns {1, ""} when admitted, else {0, seconds until the oldest request leaves the
@@ -70,9 +77,13 @@ def _admit_on_redis(cache: RedisCache, key: str, limit: int, duration: int) -> D
     # Django's cache API has no atomic read-modify-write of a list, so the script runs on
     # the cache's own connection pool (its KEY_PREFIX applied above).
     client = cache._cache.get_client(full_key, write=True)
-    admitted, retry_after = client.register_script(ADMIT_SCRIPT)(
-        keys=[full_key], args=[limit, duration]
-    )
+    try:
+        admitted, retry_after = client.register_script(ADMIT_SCRIPT)(
+            keys=[full_key], args=[limit, duration]
+        )
+    except RedisError as error:
+        logger.error("Redis cannot count requests (%s); %s is admitted uncounted.", error, key)
+        return Decision(True)
     return Decision(True) if admitted else Decision(False, float(retry_after))
 
 
