@@ -5,6 +5,7 @@ This is the only module that reads the environment; everything else reads
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,6 +40,27 @@ def _env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
     if not header:
         return None
     return "HTTP_" + header.upper().replace("-", "_"), "https"
+
+
+# DRF's rate format: requests per second, minute, hour or day ("120/min", "30/m").
+_RATE = re.compile(r"[0-9]+/[smhd][a-z]*")
+
+
+def _env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate, checked here: a malformed one would fail every request."""
+    rate = os.environ.get(name, default).strip()
+    if not _RATE.fullmatch(rate):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 120/min (per s, min, hour or day), not {rate!r}."
+        )
+    return rate
+
+
+def _env_count(name: str, default: int) -> int:
+    value = os.environ.get(name, str(default)).strip()
+    if not value.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number, 0 or more, not {value!r}.")
+    return int(value)
 
 
 DEBUG = _env_bool("DJANGO_DEBUG")
@@ -191,7 +213,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "checkouts.api.negotiation.ServiceStackNegotiation",
     "DEFAULT_THROTTLE_CLASSES": ["checkouts.api.throttling.ApiKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_key": os.environ.get("API_THROTTLE_RATE", "120/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": _env_rate("API_THROTTLE_RATE", "120/min"),
+        # Requests with a missing or invalid X-Api-Key, per client address.
+        "failed_key": _env_rate("API_FAILED_KEY_RATE", "30/min"),
+    },
+    # The client's address is REMOTE_ADDR unless this many proxies in front each append
+    # to X-Forwarded-For. DRF's default (None) would believe whatever a client sends.
+    "NUM_PROXIES": _env_count("API_NUM_PROXIES", 0),
     "EXCEPTION_HANDLER": "checkouts.api.errors.servicestack_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

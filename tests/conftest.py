@@ -7,6 +7,8 @@ the emulator's fixtures and the SDK's test client.
 import os
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.test import APIClient
 
 from articles.models import ArticleType, Company
@@ -16,6 +18,15 @@ from tests.support.api import CHECKOUT_URL, checkout_body
 from tests.support.factories import make_api_key, make_article, make_company
 
 pytest_plugins = ["tests.support.emulator", "tests.support.redis"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_local_cache():
+    """Each test starts with an empty local-memory cache, so that no throttle count carries
+    over: every test client is 127.0.0.1, whose failed key attempts are limited. (Tests on
+    Redis get a key prefix of their own instead.)"""
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ def run_python(argv: list[str], **environ) -> subprocess.CompletedProcess:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "STRIPE_", "REDIS_"))
+        if not key.startswith(("DJANGO_", "DATABASE_", "STRIPE_", "REDIS_", "API_"))
     }
     env.update(DJANGO_SETTINGS_MODULE="bokacheckout.settings", **environ)
     return subprocess.run(
@@ -153,3 +153,42 @@ def test_without_redis_url_each_process_counts_in_local_memory():
     result = run_python(["-c", PRINT_CACHE_BACKEND], DJANGO_DEBUG="1")
 
     assert result.stdout.split() == ["django.core.cache.backends.locmem.LocMemCache"]
+
+
+PRINT_THROTTLING = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps([s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'], "
+    "s.REST_FRAMEWORK['NUM_PROXIES']]))"
+)
+
+
+def test_by_default_a_key_gets_120_a_minute_and_each_remote_addr_30_failed_attempts():
+    result = run_python(["-c", PRINT_THROTTLING], DJANGO_DEBUG="1")
+
+    assert json.loads(result.stdout) == [{"api_key": "120/min", "failed_key": "30/min"}, 0]
+
+
+def test_throttle_rates_and_trusted_proxies_come_from_the_environment():
+    result = run_python(
+        ["-c", PRINT_THROTTLING],
+        DJANGO_DEBUG="1",
+        API_THROTTLE_RATE="600/hour",
+        API_FAILED_KEY_RATE="5/m",
+        API_NUM_PROXIES="2",
+    )
+
+    assert json.loads(result.stdout) == [{"api_key": "600/hour", "failed_key": "5/m"}, 2]
+
+
+def test_a_malformed_throttle_rate_stops_the_service_from_starting():
+    result = run_python(["-c", PRINT_THROTTLING], DJANGO_DEBUG="1", API_FAILED_KEY_RATE="30")
+
+    assert result.returncode != 0
+    assert "API_FAILED_KEY_RATE must be a rate such as 120/min" in result.stderr
+
+
+def test_a_negative_number_of_proxies_stops_the_service_from_starting():
+    result = run_python(["-c", PRINT_THROTTLING], DJANGO_DEBUG="1", API_NUM_PROXIES="-1")
+
+    assert result.returncode != 0
+    assert "API_NUM_PROXIES must be a whole number, 0 or more" in result.stderr

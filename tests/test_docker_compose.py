@@ -1,4 +1,4 @@
-"""docker-compose.yml wires PostgreSQL, the service and the emulator together."""
+"""docker-compose.yml wires PostgreSQL, Redis, the service and the emulator together."""
 
 import os
 import shutil
@@ -27,6 +27,23 @@ def test_the_service_waits_for_a_healthy_database(compose):
     assert db["healthcheck"]["test"]
     assert web["depends_on"]["db"] == {"condition": "service_healthy"}
     assert "@db:5432/" in web["environment"]["DATABASE_URL"]
+
+
+def test_the_service_shares_its_throttle_counts_in_a_healthy_redis(compose):
+    web, redis = compose["services"]["web"], compose["services"]["redis"]
+
+    assert redis["image"].startswith("redis:7")
+    assert redis["healthcheck"]["test"]
+    assert web["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert web["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+
+
+def test_redis_keeps_nothing_on_disk(compose):
+    command = compose["services"]["redis"]["command"]
+
+    assert command[command.index("--save") + 1] == ""
+    assert command[command.index("--appendonly") + 1] == "no"
+    assert "volumes" not in compose["services"]["redis"]
 
 
 def test_the_service_migrates_then_runs_under_gunicorn(compose):

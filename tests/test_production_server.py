@@ -6,11 +6,6 @@ session the service already handed out is touched.
 
 import os
 import runpy
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,9 +13,7 @@ from django.db import connection
 
 from checkouts.models import Checkout, Payable
 from tests.support.api import CHECKOUT_URL, CREATE_SESSION, checkout_body
-
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN_CONF = ROOT / "gunicorn.conf.py"
+from tests.support.servers import GUNICORN_CONF, gunicorn_server
 
 
 def load_server_settings(monkeypatch, **environment) -> dict:
@@ -55,16 +48,9 @@ def database_url() -> str:
     return f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def production_server(stripe_emulator):
     """gunicorn with gunicorn.conf.py and the production settings module, on the test database."""
-    port = free_port()
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bokacheckout.settings",
@@ -76,32 +62,12 @@ def production_server(stripe_emulator):
         # Short tries keep the test quick; the server checks that they fit its timeout.
         "STRIPE_TIMEOUT_SECONDS": "1",
         "STRIPE_MAX_NETWORK_RETRIES": "1",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
         "GUNICORN_THREADS": "4",
         "TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF)],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(url, timeout=1)
-                break
-            except requests.ConnectionError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise
+    with gunicorn_server(environment) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.mark.django_db(transaction=True)

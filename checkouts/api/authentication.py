@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
+from rest_framework.exceptions import APIException, AuthenticationFailed, NotAuthenticated
 from rest_framework.permissions import BasePermission
 
+from checkouts.api.throttling import refusal_of_failed_key
 from checkouts.models import CompanyApiKey
 
 API_KEY_HEADER = "X-Api-Key"
@@ -16,7 +17,8 @@ class CompanyApiKeyAuthentication(BaseAuthentication):
     No header: not authenticated (401 through ``HasCompanyApiKey``). A key
     that is unknown, revoked or expired, or that is not printable ASCII (as every
     key is), without a database lookup: 401. Keys are only ever compared by hash
-    (djangorestframework-api-key).
+    (djangorestframework-api-key). Each of these counts as a failed attempt of the
+    client's address, which gets 429 instead once it has had too many.
     """
 
     def authenticate(self, request):
@@ -24,23 +26,30 @@ class CompanyApiKeyAuthentication(BaseAuthentication):
         if not key:
             return None
         if not (key.isascii() and key.isprintable()):
-            raise AuthenticationFailed("The X-Api-Key is not valid.")
+            raise self.failed(request, "The X-Api-Key is not valid.")
         try:
             api_key = CompanyApiKey.objects.get_from_key(key)
         except CompanyApiKey.DoesNotExist:
-            raise AuthenticationFailed("The X-Api-Key is not valid.") from None
+            raise self.failed(request, "The X-Api-Key is not valid.") from None
         if api_key.has_expired:
-            raise AuthenticationFailed("The X-Api-Key has expired.")
+            raise self.failed(request, "The X-Api-Key has expired.")
         return (None, api_key)
+
+    @staticmethod
+    def failed(request, message: str) -> APIException:
+        return refusal_of_failed_key(request, AuthenticationFailed(message))
 
     def authenticate_header(self, request) -> str:
         return API_KEY_HEADER
 
 
 class HasCompanyApiKey(BasePermission):
-    """Allows requests that authenticated with a company API key; others get a 401."""
+    """Allows requests that authenticated with a company API key; others get a 401, or a
+    429 once their address has had too many failed attempts."""
 
     def has_permission(self, request, view) -> bool:
         if not isinstance(request.auth, CompanyApiKey):
-            raise NotAuthenticated(f"An {API_KEY_HEADER} header is required.")
+            raise refusal_of_failed_key(
+                request, NotAuthenticated(f"An {API_KEY_HEADER} header is required.")
+            )
         return True

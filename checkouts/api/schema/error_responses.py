@@ -147,7 +147,8 @@ REQUEST_ERRORS = [
     DocumentedError(
         "Throttled",
         Throttled(wait=42),
-        "Too many requests with this API key; retry after Retry-After seconds.",
+        "Too many requests with this API key, or without a valid one from this address; "
+        "retry after Retry-After seconds.",
     ),
 ]
 IDEMPOTENCY_ERRORS = [
