@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The README's commands, needing nothing but Python 3.11+.
 
-    python3 dev.py run              # the service on SQLite, the Stripe emulator, demo data
+    python3 dev.py run              # the service on SQLite, its worker, the emulator, demo data
     python3 dev.py test [ARGS]      # the whole test suite (extra arguments go to pytest)
     python3 dev.py manage COMMAND   # a manage.py command, in run's environment
     python3 dev.py python [ARGS]    # the project's Python (.venv/bin/python)
@@ -30,6 +30,9 @@ INSTALL_STAMP = VENV / ".installed-pyproject-sha256"
 
 SERVICE_PORT = int(os.environ.get("PORT", "8000"))
 EMULATOR_PORT = int(os.environ.get("STRIPE_EMULATOR_PORT", "12111"))
+# How long the idle worker waits before it looks for new tasks again: a superseded
+# session then ends on Stripe within 2 s of the create (README, "Background work").
+WORKER_POLL_SECONDS = "0.5"
 # run's two worlds, kept side by side: the service's database and the emulator's state.
 DATABASE = ROOT / "db.sqlite3"
 EMULATOR_STATE = ROOT / "stripe-emulator.json"
@@ -124,31 +127,10 @@ def run() -> int:
     demo = json.loads(seeded.stdout)
     demo["StaffPassword"] = staff_password
 
-    processes = []
-    if use_emulator:
-        emulator = [
-            str(VENV_PYTHON),
-            "-m",
-            "stripe_emulator",
-            "--port",
-            str(EMULATOR_PORT),
-            "--state-file",
-            str(EMULATOR_STATE),
-        ]
-        webhook = [
-            "--webhook-url",
-            f"{base_url}/payment/stripe/v1/webhook",
-            "--webhook-secret",
-            env["STRIPE_WEBHOOK_SECRET"],
-        ]
-        processes.append(subprocess.Popen([*emulator, *webhook], cwd=ROOT, env=env))
-    processes.append(
-        subprocess.Popen(
-            [str(VENV_PYTHON), "manage.py", "runserver", "--noreload", f"127.0.0.1:{SERVICE_PORT}"],
-            cwd=ROOT,
-            env=env,
-        )
-    )
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, env=env)
+        for command in run_commands(base_url=base_url, env=env, use_emulator=use_emulator)
+    ]
     print_welcome(demo, base_url, env)
     try:
         return max(process.wait() for process in processes)
@@ -160,6 +142,45 @@ def run() -> int:
                 process.terminate()
         for process in processes:
             process.wait()
+
+
+def run_commands(*, base_url: str, env: dict[str, str], use_emulator: bool) -> list[list[str]]:
+    """What ``run`` starts side by side, and stops together: the emulator (unless Stripe
+    is real), the service and the task queue's worker."""
+    commands = []
+    if use_emulator:
+        commands.append(
+            [
+                str(VENV_PYTHON),
+                "-m",
+                "stripe_emulator",
+                "--port",
+                str(EMULATOR_PORT),
+                "--state-file",
+                str(EMULATOR_STATE),
+                "--webhook-url",
+                f"{base_url}/payment/stripe/v1/webhook",
+                "--webhook-secret",
+                env["STRIPE_WEBHOOK_SECRET"],
+            ]
+        )
+    commands.append(
+        [str(VENV_PYTHON), "manage.py", "runserver", "--noreload", f"127.0.0.1:{SERVICE_PORT}"]
+    )
+    commands.append(worker_command())
+    return commands
+
+
+def worker_command() -> list[str]:
+    """``manage.py db_worker``: it runs the tasks the service queues in its database."""
+    return [
+        str(VENV_PYTHON),
+        "manage.py",
+        "db_worker",
+        "--interval",
+        WORKER_POLL_SECONDS,
+        "--no-reload",
+    ]
 
 
 def print_welcome(demo: dict, base_url: str, env: dict[str, str]) -> None:

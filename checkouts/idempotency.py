@@ -5,7 +5,7 @@ import hashlib
 import json
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from articles.models import Company
@@ -20,7 +20,6 @@ def request_fingerprint(request: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@transaction.atomic
 def claim_idempotency_key(*, company: Company, key: str, fingerprint: str) -> ClientIdempotencyKey:
     """Claim ``key`` for a request, or return the earlier claim whose result should be replayed
     (``record.answered``).
@@ -28,6 +27,21 @@ def claim_idempotency_key(*, company: Company, key: str, fingerprint: str) -> Cl
     Raises ``IdempotencyKeyReused`` for a different body and ``IdempotencyKeyInUse``
     while the first request is still being served.
     """
+    try:
+        with transaction.atomic():
+            # A new key, the usual case, costs one INSERT; the unique key refuses a
+            # second claim of it.
+            return ClientIdempotencyKey.objects.create(
+                company=company, key=key, request_fingerprint=fingerprint
+            )
+    except IntegrityError:
+        return _claim_used_key(company=company, key=key, fingerprint=fingerprint)
+
+
+@transaction.atomic
+def _claim_used_key(*, company: Company, key: str, fingerprint: str) -> ClientIdempotencyKey:
+    """Claim a key seen before, under its row lock, if it expired or was abandoned; otherwise
+    the earlier claim, or the reason it cannot be replayed."""
     now = timezone.now()
     record, created = ClientIdempotencyKey.objects.select_for_update().get_or_create(
         company=company, key=key, defaults={"request_fingerprint": fingerprint}

@@ -8,7 +8,7 @@ from uuid import UUID
 from django.db.models import Exists, QuerySet
 
 from articles.models import Article, Company
-from checkouts.models import Checkout, Payable
+from checkouts.models import Checkout, CheckoutStatus, Payable
 
 # The payment log's pages: ``Take`` rows at most, and ``Total`` counted exactly up to
 # ``Skip`` plus this many rows (beyond that, it is a lower bound).
@@ -17,9 +17,8 @@ PAYMENT_LOG_MAX_TAKE = 1000
 PAYMENT_LOG_COUNT_CAP = 10_000
 
 
-def company_with_stripe_settings(company_id: UUID) -> Company:
-    """The company and its Stripe settings in one query; ``Company.DoesNotExist`` if unknown."""
-    return Company.objects.select_related("stripe_settings").get(pk=company_id)
+def company_exists(company_id: UUID) -> bool:
+    return Company.objects.filter(pk=company_id).exists()
 
 
 @dataclass(frozen=True)
@@ -28,26 +27,30 @@ class CatalogueForCheckout:
 
     articles: dict[tuple[int, int], Article]
     payable_is_paid: bool
+    # Whether the payable had a checkout a customer could still pay, which the new one
+    # supersedes; only a hint, since another create may store one during the Stripe call.
+    payable_has_open_checkout: bool
 
 
 def catalogue_for_checkout(
     company: Company, keys: Iterable[tuple[int, int]], internal_reference_id: str
 ) -> CatalogueForCheckout:
-    """The company's articles among (ArticleTypeId, ArticleId) ``keys``, and whether the
-    payable is already paid, in one query: each article row carries the payable's state.
+    """The company's articles among (ArticleTypeId, ArticleId) ``keys``, and the payable's
+    state, in one query: each article row carries whether the payable is paid and whether
+    it has an open checkout.
 
     With no matching article the request is refused anyway, so the state is not needed.
     """
     keys = set(keys)
     article_ids = {article_id for _, article_id in keys}
-    paid = Payable.objects.filter(
-        company=company,
-        internal_reference_id=internal_reference_id,
-        paid_checkout__isnull=False,
+    payable = Payable.objects.filter(company=company, internal_reference_id=internal_reference_id)
+    open_checkout = Checkout.objects.filter(
+        payable__in=payable, status=CheckoutStatus.OPEN, superseded_by__isnull=True
     )
     articles = list(
         Article.objects.filter(company=company, article_id__in=article_ids).annotate(
-            payable_is_paid=Exists(paid)
+            payable_is_paid=Exists(payable.filter(paid_checkout__isnull=False)),
+            payable_has_open_checkout=Exists(open_checkout),
         )
     )
     return CatalogueForCheckout(
@@ -57,6 +60,7 @@ def catalogue_for_checkout(
             if (article.article_type, article.article_id) in keys
         },
         payable_is_paid=any(article.payable_is_paid for article in articles),
+        payable_has_open_checkout=any(article.payable_has_open_checkout for article in articles),
     )
 
 

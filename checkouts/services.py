@@ -196,6 +196,7 @@ def _create_checkout(
         stored = _store_checkout(
             checkout,
             internal_reference_id=internal_reference_id,
+            supersedes_an_open_checkout=catalogue.payable_has_open_checkout,
             idempotency_claim=idempotency_claim,
         )
     except Exception:
@@ -351,10 +352,12 @@ def _store_checkout(
     checkout: Checkout,
     *,
     internal_reference_id: str,
+    supersedes_an_open_checkout: bool,
     idempotency_claim: ClientIdempotencyKey | None,
 ) -> Checkout:
     """Store a new session as its payable's current checkout, superseding the older one.
 
+    ``supersedes_an_open_checkout`` is what the create read before its Stripe call.
     If the payable was paid meanwhile, the session is stored superseded by the
     paid checkout instead, so that it is ended on Stripe like any superseded one,
     and ``payable_was_paid`` is set on the checkout returned.
@@ -376,14 +379,32 @@ def _store_checkout(
         checkout.payable_was_paid = True
         return checkout
 
-    # The payable already points at the checkout, so the pre-save hook only
-    # supersedes the older one.
     checkout.payable = payable
-    checkout.save(force_insert=True)
+    if supersedes_an_open_checkout:
+        # The payable already points at the checkout, so the pre-save hook only
+        # supersedes the older one.
+        checkout.save(force_insert=True)
+    else:
+        _insert_superseding_nothing(checkout)
     if idempotency_claim is not None:
         ClientIdempotencyKey.objects.filter(pk=idempotency_claim.pk).update(checkout=checkout)
     checkout.payable_was_paid = False
     return checkout
+
+
+def _insert_superseding_nothing(checkout: Checkout) -> None:
+    """Insert a checkout of a payable that had no open checkout, without the pre-save
+    hook's superseding UPDATE.
+
+    If another create stored an open checkout during this one's Stripe call, the
+    database refuses a second one; then the checkout is saved through the hook,
+    which supersedes it.
+    """
+    try:
+        with transaction.atomic():
+            Checkout.objects.bulk_create([checkout])
+    except IntegrityError:
+        checkout.save(force_insert=True)
 
 
 def _lock_payable_and_point_it_at(checkout: Checkout, internal_reference_id: str) -> Payable:

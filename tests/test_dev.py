@@ -55,3 +55,35 @@ def test_with_another_database_the_state_is_left_alone(tmp_path):
     )
 
     assert state.exists()
+
+
+def test_run_starts_the_task_queues_worker_beside_the_service_and_the_emulator():
+    commands = dev.run_commands(
+        base_url="http://127.0.0.1:8000",
+        env={"STRIPE_WEBHOOK_SECRET": "whsec_test"},
+        use_emulator=True,
+    )
+
+    started = [command[1:3] for command in commands]
+    assert started == [
+        ["-m", "stripe_emulator"],
+        ["manage.py", "runserver"],
+        ["manage.py", "db_worker"],
+    ]
+
+
+def test_with_real_stripe_run_starts_the_worker_and_no_emulator():
+    commands = dev.run_commands(base_url="http://127.0.0.1:8000", env={}, use_emulator=False)
+
+    assert [command[1:3] for command in commands] == [
+        ["manage.py", "runserver"],
+        ["manage.py", "db_worker"],
+    ]
+
+
+def test_the_worker_looks_for_new_tasks_twice_a_second():
+    # A superseded session must end on Stripe within 2 s of the create; an idle worker
+    # finds the task within this interval (benchmarks/work_per_create.py measures it).
+    command = dev.worker_command()
+
+    assert command[command.index("--interval") + 1] == "0.5"

@@ -1,4 +1,4 @@
-"""docker-compose.yml wires PostgreSQL, Redis, the service and the emulator together."""
+"""docker-compose.yml wires PostgreSQL, Redis, the service, its worker and the emulator together."""
 
 import os
 import shutil
@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+import dev
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_ENV = {
@@ -50,6 +52,31 @@ def test_the_service_migrates_then_runs_under_gunicorn(compose):
     command = compose["services"]["web"]["command"]
 
     assert command.index("migrate") < command.index("gunicorn")
+
+
+def test_a_worker_runs_the_queued_tasks_from_the_service_image(compose):
+    worker, web = compose["services"]["worker"], compose["services"]["web"]
+
+    assert worker["build"] == web["build"]
+    assert "manage.py db_worker" in worker["command"]
+    assert worker["environment"] == web["environment"]
+
+
+def test_the_worker_starts_once_the_database_is_healthy_and_migrated(compose):
+    worker = compose["services"]["worker"]
+    command = worker["command"]
+
+    assert worker["depends_on"]["db"] == {"condition": "service_healthy"}
+    # web migrates on start; the worker waits until no migration is left, then runs.
+    assert "until python manage.py migrate --check" in command
+    assert command.index("migrate --check") < command.index("db_worker")
+
+
+def test_the_worker_looks_for_new_tasks_as_often_as_under_dev_py_run(compose):
+    # Often enough that superseded sessions end on Stripe within 2 s of the create.
+    command = compose["services"]["worker"]["command"]
+
+    assert f"--interval {dev.WORKER_POLL_SECONDS} " in command
 
 
 def test_the_service_talks_to_the_emulator(compose):

@@ -1,10 +1,13 @@
 """A new checkout for a payable invalidates the earlier ones, locally and on Stripe."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.db import transaction
 
 from checkouts.models import Checkout, CheckoutStatus, Payable, PaymentStatus, StripeExpiry
 from tests.support.api import CHECKOUT_URL, CREATE_SESSION, EXPIRE_SESSION, checkout_body
+from tests.support.concurrency import GATE_TIMEOUT, in_a_thread
 from tests.support.factories import build_checkout, make_api_key, make_article, make_company
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -139,3 +142,25 @@ def test_the_post_save_hook_supersedes_older_checkouts_of_any_new_checkout(
     assert first.superseded_by == newer
     assert Payable.objects.get().current_checkout == newer
     assert stripe_emulator.session(first.stripe_session_id)["status"] == "expired"
+
+
+def test_a_checkout_stored_during_a_creates_stripe_call_is_superseded_by_it(
+    create_checkout, stripe_emulator
+):
+    # The waiting create read "no open checkout" before its Stripe call, so it skips the
+    # superseding UPDATE; the database refuses its row, and it supersedes after all.
+    gate = stripe_emulator.inject_fault(
+        "pass_through", method="POST", path=CREATE_SESSION, hold=True
+    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        waiting = in_a_thread(pool, create_checkout)
+        gate.wait_until_held(GATE_TIMEOUT)
+        meanwhile = session_id(create_checkout())
+        gate.release()
+        last = session_id(waiting.result())
+
+    assert stripe_emulator.session(meanwhile)["status"] == "expired"
+    assert stripe_emulator.session(last)["status"] == "open"
+    current = Payable.objects.get().current_checkout
+    assert current.stripe_session_id == last
+    assert Checkout.objects.get(stripe_session_id=meanwhile).superseded_by == current

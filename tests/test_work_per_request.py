@@ -1,68 +1,133 @@
-"""Work per create does not grow with the request: a fixed number of SQL queries."""
+"""Work per create stays at the floor, whatever the request: at most 6 SQL statements
+(transaction control aside) and one Stripe call before the response.
+
+Counted with the production task backend, the database queue, whose enqueue is an
+INSERT: everything the request runs counts, API key included. The sessions a create
+supersedes are ended on Stripe afterwards, by the queue's worker.
+"""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from checkouts.models import Checkout, CheckoutStatus
+from checkouts.models import Checkout, StripeExpiry
+from tests.support.api import CHECKOUT_URL, checkout_body
+from tests.support.emulator import EMULATOR_SECRET_KEY
 from tests.support.factories import make_article
+from tests.support.work import measured_work
+from tests.support.worker import run_queued_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+STATEMENT_BUDGET = 6
+CREATE_SESSION_CALL = "POST /v1/checkout/sessions"
+FIRST_BULK_ARTICLE_ID = 100
+IDEMPOTENCY_KEY_WRITES = [
+    "INSERT INTO checkouts_clientidempotencykey",
+    "UPDATE checkouts_clientidempotencykey",
+]
 
-def captured_create(create_checkout, **overrides) -> list[str]:
-    with CaptureQueriesContext(connection) as context:
-        response = create_checkout(**overrides)
-    assert response.status_code == 200, response.json()
-    return [query["sql"] for query in context.captured_queries]
+
+@pytest.fixture(autouse=True)
+def database_queue(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 @pytest.fixture
-def fifty_articles(company):
-    for article_id in range(100, 150):
-        make_article(company, article_id=article_id, name=f"Treatment {article_id}")
-    return [{"ArticleTypeId": 1, "ArticleId": article_id} for article_id in range(100, 150)]
+def articles(company):
+    """Make ``count`` more articles of the company; the request's ``Articles`` for them."""
+
+    def of(count: int) -> list[dict]:
+        ids = range(FIRST_BULK_ARTICLE_ID, FIRST_BULK_ARTICLE_ID + count)
+        for article_id in ids:
+            make_article(company, article_id=article_id, name=f"Treatment {article_id}")
+        return [{"ArticleTypeId": 1, "ArticleId": article_id, "Quantity": 2} for article_id in ids]
+
+    return of
 
 
-def test_queries_are_the_same_for_one_and_fifty_articles(
-    create_checkout, stripe_emulator, fifty_articles
+def session_id(response) -> str:
+    assert response.status_code == 200, response.content
+    return response.json()["SessionId"]
+
+
+def older_sessions(create_checkout, count: int, reference: str) -> list[str]:
+    return [session_id(create_checkout(InternalReferenceId=reference)) for _ in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("article_count", "older_count"),
+    [(1, 0), (10, 0), (100, 0), (1, 1), (100, 1), (1, 10), (1, 100)],
+)
+def test_a_create_runs_at_most_six_statements_and_one_stripe_call(
+    create_checkout, stripe_emulator, articles, article_count, older_count
 ):
-    one = captured_create(create_checkout, InternalReferenceId="one", Articles=fifty_articles[:1])
-    fifty = captured_create(create_checkout, InternalReferenceId="fifty", Articles=fifty_articles)
+    older_sessions(create_checkout, older_count, "booking-busy")
+    ordered = articles(article_count)
 
-    assert len(one) == len(fifty)
+    with measured_work(stripe_emulator) as work:
+        response = create_checkout(InternalReferenceId="booking-busy", Articles=ordered)
+
+    session_id(response)
+    assert len(work.statements) <= STATEMENT_BUDGET, "\n".join(work.statements)
+    assert work.stripe_calls == [CREATE_SESSION_CALL]
 
 
-def test_articles_are_loaded_in_one_query(create_checkout, stripe_emulator, fifty_articles):
-    queries = captured_create(create_checkout, Articles=fifty_articles)
+def test_a_new_booking_supersedes_nothing_and_queues_nothing(create_checkout, stripe_emulator):
+    with measured_work(stripe_emulator) as work:
+        session_id(create_checkout(InternalReferenceId="booking-new"))
 
-    assert len([sql for sql in queries if 'FROM "articles_article"' in sql]) == 1
+    assert work.writes == ["INSERT INTO checkouts_payable", "INSERT INTO checkouts_checkout"]
 
 
-def test_queries_are_the_same_without_and_with_twenty_earlier_sessions(
+def test_a_create_that_supersedes_queues_one_task_to_end_the_older_session(
     create_checkout, stripe_emulator
 ):
-    for _ in range(20):
-        create_checkout(InternalReferenceId="busy")
-    # Their time ran out, as Stripe would have reported.
-    Checkout.objects.update(status=CheckoutStatus.EXPIRED)
+    older_sessions(create_checkout, 10, "booking-busy")
 
-    fresh = captured_create(create_checkout, InternalReferenceId="fresh")
-    busy = captured_create(create_checkout, InternalReferenceId="busy")
+    with measured_work(stripe_emulator) as work:
+        session_id(create_checkout(InternalReferenceId="booking-busy"))
 
-    assert len(fresh) == len(busy)
+    assert work.writes == [
+        "INSERT INTO checkouts_payable",
+        "UPDATE checkouts_checkout",
+        "INSERT INTO checkouts_checkout",
+        "INSERT INTO django_tasks_database_dbtaskresult",
+    ]
 
 
-def test_superseding_costs_the_same_for_one_and_twenty_earlier_sessions(
+def test_an_idempotency_key_adds_its_claim_and_its_answer(api, company, stripe_emulator):
+    def create(**headers):
+        return api.post(
+            CHECKOUT_URL,
+            checkout_body(company, InternalReferenceId="booking-busy"),
+            format="json",
+            **headers,
+        )
+
+    session_id(create())
+    with measured_work(stripe_emulator) as without_key:
+        session_id(create())
+    with measured_work(stripe_emulator) as with_key:
+        session_id(create(HTTP_IDEMPOTENCY_KEY="booking-busy-attempt-3"))
+
+    assert sorted(with_key.writes) == sorted(without_key.writes + IDEMPOTENCY_KEY_WRITES)
+    assert len(with_key.statements) == len(without_key.statements) + 2
+    assert with_key.stripe_calls == [CREATE_SESSION_CALL]
+
+
+def test_the_superseded_sessions_end_on_stripe_after_the_response_by_the_worker(
     create_checkout, stripe_emulator
 ):
-    create_checkout(InternalReferenceId="once")
-    for _ in range(20):
-        create_checkout(InternalReferenceId="often")
+    superseded = older_sessions(create_checkout, 3, "booking-busy")
+    newest = session_id(create_checkout(InternalReferenceId="booking-busy"))
+    # The responses came before any of them was ended.
+    assert [stripe_emulator.session(sid)["status"] for sid in superseded] == ["open"] * 3
 
-    once = captured_create(create_checkout, InternalReferenceId="once")
-    often = captured_create(create_checkout, InternalReferenceId="often")
+    run_queued_tasks(stripe_api_base=stripe_emulator.url, stripe_secret_key=EMULATOR_SECRET_KEY)
 
-    assert len(once) == len(often)
-    superseding = [sql for sql in often if sql.startswith("UPDATE") and "superseded_at" in sql]
-    assert len(superseding) == 1
+    assert [stripe_emulator.session(sid)["status"] for sid in superseded] == ["expired"] * 3
+    assert stripe_emulator.session(newest)["status"] == "open"
+    assert set(
+        Checkout.objects.filter(stripe_session_id__in=superseded).values_list(
+            "stripe_expiry", flat=True
+        )
+    ) == {StripeExpiry.EXPIRED}

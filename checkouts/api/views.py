@@ -35,13 +35,13 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 def company_of_request(request: Request, company_id: UUID) -> Company:
     """The company ``CompanyId`` names, if the request's API key belongs to it."""
-    try:
-        company = selectors.company_with_stripe_settings(company_id)
-    except Company.DoesNotExist:
-        raise NotFound(f"No company with CompanyId {company_id}.") from None
-    if request.auth.company_id != company.id:
-        raise PermissionDenied("This X-Api-Key does not belong to the company in CompanyId.")
-    return company
+    api_key = request.auth
+    if api_key.company_id == company_id:
+        # Read with the key, Stripe settings included.
+        return api_key.company
+    if not selectors.company_exists(company_id):
+        raise NotFound(f"No company with CompanyId {company_id}.")
+    raise PermissionDenied("This X-Api-Key does not belong to the company in CompanyId.")
 
 
 def validated_for_company(
