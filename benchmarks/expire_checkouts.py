@@ -282,12 +282,43 @@ def rolled_back(action):
     return run
 
 
+def pages_read(action) -> int:
+    """Buffers PostgreSQL touched for the SELECTs ``action`` ran (EXPLAIN ANALYZE, BUFFERS,
+    rolled back): a cost the machine's load does not blur."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        rolled_back(action)()
+    selects = [query["sql"] for query in queries if query["sql"].startswith("SELECT")]
+    pages = 0
+
+    def explain_each() -> None:
+        nonlocal pages
+        with connection.cursor() as cursor:
+            for select in selects:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {select}")
+                plan = cursor.fetchone()[0][0]["Plan"]
+                pages += plan["Shared Hit Blocks"] + plan["Shared Read Blocks"]
+
+    rolled_back(explain_each)()
+    return pages
+
+
+def claim_from_the_start(run, company) -> int:
+    """A first claim of 20 of ``company``'s due checkouts, as a run makes it."""
+    from checkouts.expiry_queues import AccountQueue
+
+    account = company.stripe_settings.connected_account_id
+    return AccountQueue(run, company.pk, account).claim(20)
+
+
 def claim_costs(companies: list, sizes: list[int]) -> None:
     """Claims with ``sizes`` due checkouts; each account's are of one kind, in turn."""
     from django.utils import timezone
 
     from checkouts.expiry import ExpiryRun
-    from checkouts.expiry_queues import AccountQueue, accounts_with_due, checkouts_due
+    from checkouts.expiry_queues import accounts_with_due, checkouts_due
     from tests.support.bulk import insert_open_checkouts
     from tests.support.factories import make_checkout, make_payable
 
@@ -301,8 +332,13 @@ def claim_costs(companies: list, sizes: list[int]) -> None:
         (None, timedelta(hours=4)),
     ]
     run = ExpiryRun(now=now, older_than=timedelta(hours=1))
-    kinds = "  ".join(f"{kind:>21}" for kind in KINDS)
-    print(f"claim ms {'due':>9}  {kinds}  one query, before  finding accounts")
+
+    def claim_as_before() -> list:
+        due = checkouts_due(run).select_for_update(skip_locked=True, of=("self",))
+        return list(due.values_list("pk", flat=True)[:100])
+
+    kinds = "  ".join(f"{kind:>24}" for kind in KINDS)
+    print(f"claim     {'due':>9}  {kinds}  {'one query, before':>24}  finding accounts")
     inserted = 0
     for size in sizes:
         per_account = (size - inserted) // len(companies)
@@ -319,21 +355,15 @@ def claim_costs(companies: list, sizes: list[int]) -> None:
             )
         inserted = size
         sql("VACUUM ANALYZE checkouts_checkout")
-        per_kind = []
-        for kind_position in range(3):
-            company = companies[kind_position]
-            account = company.stripe_settings.connected_account_id
-            queue = partial(AccountQueue, run, company.pk, account)
-            per_kind.append(median_ms(rolled_back(lambda queue=queue: queue().claim(20))))
-
-        def claim_as_before(run=run) -> list:
-            due = checkouts_due(run).select_for_update(skip_locked=True, of=("self",))
-            return list(due.values_list("pk", flat=True)[:100])
-
-        before = median_ms(rolled_back(claim_as_before), 5)
+        claims = [partial(claim_from_the_start, run, company) for company in companies[:3]]
+        # Pages first: the timed claims, rolled back, leave dead row versions behind.
+        pages = [pages_read(claim) for claim in [*claims, claim_as_before]]
+        costs = [
+            f"{median_ms(rolled_back(claim)):7.2f} ms {read:6} pages"
+            for claim, read in zip([*claims, claim_as_before], pages, strict=True)
+        ]
         finding = median_ms(lambda: accounts_with_due(run), 5)
-        per_kind = "  ".join(f"{ms:18.2f} ms" for ms in per_kind)
-        print(f"         {size:>9}  {per_kind}  {before:14.1f} ms  {finding:13.1f} ms")
+        print(f"          {size:>9}  {'  '.join(costs)}  {finding:13.1f} ms")
 
 
 def memory(emulator: EmulatorProcess, companies: list, runs: list[int]) -> None:
