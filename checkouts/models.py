@@ -51,6 +51,11 @@ PAID_PAYMENT_STATUSES = (PaymentStatus.PAID, PaymentStatus.NO_PAYMENT_REQUIRED)
 IS_PAID = models.Q(status=CheckoutStatus.COMPLETE, payment_status__in=PAID_PAYMENT_STATUSES)
 PAID_WHILE_SUPERSEDED = IS_PAID & models.Q(superseded_by__isnull=False)
 EXPIRY_FAILING = models.Q(stripe_expiry=StripeExpiry.PENDING, stripe_expiry_attempts__gt=0)
+# What expire_checkouts looks through, each kind in a partial index of its own (see
+# checkouts.expiry_queues): superseded checkouts still to end on Stripe, and open
+# checkouts that are not, which end once past expires_at (or older than asked).
+EXPIRY_PENDING = models.Q(stripe_expiry=StripeExpiry.PENDING)
+OPEN_WITHOUT_PENDING_EXPIRY = models.Q(status=CheckoutStatus.OPEN) & ~EXPIRY_PENDING
 
 
 class Payable(models.Model):
@@ -170,6 +175,22 @@ class Checkout(models.Model):
             models.Index(fields=["status", "expires_at"]),
             # The payment log: one company's checkouts in the order they were made.
             models.Index(fields=["company", "created_at", "id"], name="checkout_company_created"),
+            # expire_checkouts: one company's due checkouts on one account, in claim order.
+            models.Index(
+                fields=["company", "connected_account_id", "created_at", "id"],
+                condition=EXPIRY_PENDING,
+                name="checkout_expiry_pending",
+            ),
+            models.Index(
+                fields=["company", "connected_account_id", "expires_at", "id"],
+                condition=OPEN_WITHOUT_PENDING_EXPIRY,
+                name="checkout_open_by_expires_at",
+            ),
+            models.Index(
+                fields=["company", "connected_account_id", "created_at", "id"],
+                condition=OPEN_WITHOUT_PENDING_EXPIRY,
+                name="checkout_open_by_created_at",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -42,13 +42,10 @@ from django.db import close_old_connections
 from articles.models import StripeCheckoutSettings
 from checkouts import stripe_gateway
 from checkouts.exceptions import StripeGatewayError, StripeRefused
-from checkouts.expiry import (
-    DEFAULT_RATE_LIMIT_RETRIES,
-    DEFAULT_STRIPE_CALLS_PER_SECOND,
-    AccountRateLimiter,
-)
+from checkouts.expiry import DEFAULT_RATE_LIMIT_RETRIES, DEFAULT_STRIPE_CALLS_PER_SECOND
 from checkouts.lifecycle import ExpiryOutcome, end_session_on_stripe, record_session_state
 from checkouts.models import Checkout, CheckoutStatus, Refund
+from checkouts.rate_limit import AccountRateLimiter
 from checkouts.refunds import ask_again, record_refunds, requested_refunds_to_ask_again
 from checkouts.stripe_gateway import CheckoutSessionSnapshot, RefundSnapshot
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import heapq
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -88,6 +89,11 @@ IdempotencyScope = tuple[str, str | None, str]
 class Store:
     lock: threading.RLock = field(default_factory=threading.RLock)
     _sessions: dict[str, StoredSession] = field(default_factory=dict)
+    # (expires_at, sequence, id) of every session stored open, as a heap: every request
+    # first lets due sessions expire, and a scan of every session would make each
+    # request slower as sessions pile up. Entries of sessions that ended since stay
+    # until they come up, and are skipped then.
+    _expiry_queue: list[tuple[int, int, str]] = field(default_factory=list)
     _objects: dict[str, StoredObject] = field(default_factory=dict)
     _requests: list[RecordedRequest] = field(default_factory=list)
     _idempotency: dict[IdempotencyScope, IdempotentResult] = field(default_factory=dict)
@@ -134,6 +140,12 @@ class Store:
             self._sequence = state["sequence"]
             self._pending_refunds = state["pending_refunds"]
             self._sessions = sessions
+            self._expiry_queue = [
+                (stored.session["expires_at"], stored.sequence, session_id)
+                for session_id, stored in sessions.items()
+                if stored.session["status"] == "open"
+            ]
+            heapq.heapify(self._expiry_queue)
             self._objects = objects
             self._idempotency = idempotency
             self.events.restore(state["events"])
@@ -142,6 +154,7 @@ class Store:
     def reset(self) -> None:
         with self.lock:
             self._sessions.clear()
+            self._expiry_queue.clear()
             self._objects.clear()
             self._pending_refunds = 0
             self._requests.clear()
@@ -163,6 +176,10 @@ class Store:
             self._sessions[session["id"]] = StoredSession(
                 account, session, line_items, self._sequence, None, payment_intent_data or {}
             )
+            if session["status"] == "open":
+                heapq.heappush(
+                    self._expiry_queue, (session["expires_at"], self._sequence, session["id"])
+                )
 
     def find_session(self, session_id: str, account: str | None) -> StoredSession | None:
         """The live stored session if it belongs to `account` (None: the platform)."""
@@ -189,6 +206,29 @@ class Store:
         """Every live stored session, oldest first (hold `lock` while using them)."""
         with self.lock:
             return sorted(self._sessions.values(), key=lambda stored: stored.sequence)
+
+    def open_sessions_due(self, now: float) -> list[StoredSession]:
+        """The live open sessions whose `expires_at` is at or before `now`, in `expires_at`
+        order, then creation order; each is returned once (hold `lock` while using them)."""
+        with self.lock:
+            due = []
+            while self._expiry_queue and self._expiry_queue[0][0] <= now:
+                _, _, session_id = heapq.heappop(self._expiry_queue)
+                stored = self._sessions.get(session_id)
+                if stored is not None and stored.session["status"] == "open":
+                    due.append(stored)
+            return due
+
+    def next_open_expiry(self) -> int | None:
+        """The earliest `expires_at` of an open session, or None if none is open."""
+        with self.lock:
+            while self._expiry_queue:
+                expires_at, _, session_id = self._expiry_queue[0]
+                stored = self._sessions.get(session_id)
+                if stored is not None and stored.session["status"] == "open":
+                    return expires_at
+                heapq.heappop(self._expiry_queue)
+            return None
 
     def sessions_of(self, account: str | None) -> list[StoredSession]:
         """The live stored sessions of one account, newest first."""

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from checkouts.expiry import AccountRateLimiter, ExpiryRun, expire_due_checkouts
+from checkouts.expiry import ExpiryRun, expire_due_checkouts
 from checkouts.management.commands.expire_checkouts import parse_duration
 from checkouts.models import Checkout, CheckoutStatus, PaymentStatus, StripeExpiry
 from tests.support.api import EXPIRE_SESSION
@@ -279,20 +279,6 @@ def test_the_summary_is_one_plain_line_when_not_on_a_terminal(superseded_pending
     output = run_command()
 
     assert output.splitlines() == ["expired 1, already complete 0, already expired 0, failed 0"]
-
-
-def test_the_rate_limiter_spaces_calls_per_account():
-    clock = [100.0]
-    waits = []
-
-    def sleep(seconds):
-        waits.append(round(seconds, 6))
-
-    limiter = AccountRateLimiter(4, clock=lambda: clock[0], sleep=sleep)
-    for account in ["acct_a", "acct_a", "acct_b", "acct_a"]:
-        limiter.wait(account)
-
-    assert waits == [0.25, 0.5]
 
 
 @pytest.mark.parametrize(

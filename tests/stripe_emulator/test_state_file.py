@@ -80,6 +80,21 @@ def test_the_state_is_saved_after_every_request_not_only_on_a_clean_stop(state_f
     assert found.status == "open"
 
 
+def test_a_session_still_open_after_a_restart_expires_by_itself_at_its_expires_at(state_file):
+    with StripeEmulator(state_file=state_file) as first:
+        session = create_hosted(make_client(first))
+        paid = create_hosted(make_client(first))
+        first.complete_session(paid.id)
+
+    with StripeEmulator(state_file=state_file) as restarted:
+        restarted.set_time(session.expires_at)
+        expired = [event["data"]["object"]["id"] for event in restarted.events[1:]]
+
+    assert restarted.session(session.id)["status"] == "expired"
+    assert restarted.session(paid.id)["status"] == "complete"
+    assert expired == [session.id]
+
+
 def test_the_command_refuses_a_file_that_is_not_its_state(state_file):
     state_file.write_text('{"sessions": []}')
 

@@ -78,8 +78,9 @@ class Command(BaseCommand):
         "End on Stripe every checkout that should no longer be payable: superseded sessions "
         "whose expiry is still pending (retrying failures), open sessions past their "
         "expires_at, and with --older-than, open sessions older than that. A session Stripe "
-        "reports as complete is recorded as paid. Idempotent, and safe to run from cron on "
-        "several hosts at once. Exits non-zero if any Stripe call failed."
+        "reports as complete is recorded as paid. Connected accounts are served in turn, each "
+        "at --rate. Idempotent, and safe to run from cron on several hosts at once. Exits "
+        "non-zero if any Stripe call failed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -104,22 +105,23 @@ class Command(BaseCommand):
             type=positive_int,
             default=DEFAULT_BATCH_SIZE,
             metavar="N",
-            help="Checkouts claimed (and held in memory) at a time (default %(default)s).",
+            help="Most checkouts claimed (and held in memory) at once, over all accounts "
+            "(default %(default)s).",
         )
         parser.add_argument(
             "--concurrency",
             type=positive_int,
             default=DEFAULT_CONCURRENCY,
             metavar="N",
-            help="Stripe calls in parallel (default %(default)s).",
+            help="Most Stripe calls in flight at once (default %(default)s); --rate paces them.",
         )
         parser.add_argument(
             "--rate",
             type=positive_float,
             default=DEFAULT_STRIPE_CALLS_PER_SECOND,
             metavar="PER_SECOND",
-            help="Stripe calls per second per connected account (default %(default)s; Stripe "
-            "allows 25/s per endpoint).",
+            help="Stripe calls per second per connected account, shared by every run on every "
+            "host with REDIS_URL (default %(default)s; Stripe allows 25/s per endpoint).",
         )
         parser.add_argument(
             "--limit",
