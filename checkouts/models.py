@@ -51,6 +51,8 @@ PAID_PAYMENT_STATUSES = (PaymentStatus.PAID, PaymentStatus.NO_PAYMENT_REQUIRED)
 IS_PAID = models.Q(status=CheckoutStatus.COMPLETE, payment_status__in=PAID_PAYMENT_STATUSES)
 PAID_WHILE_SUPERSEDED = IS_PAID & models.Q(superseded_by__isnull=False)
 EXPIRY_FAILING = models.Q(stripe_expiry=StripeExpiry.PENDING, stripe_expiry_attempts__gt=0)
+PARTLY_REFUNDED = models.Q(amount_refunded__gt=0, amount_refunded__lt=models.F("amount_total"))
+FULLY_REFUNDED = models.Q(amount_refunded__gt=0, amount_refunded=models.F("amount_total"))
 
 
 class Payable(models.Model):
@@ -79,6 +81,11 @@ class Payable(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        indexes = [
+            # The admin's list, newest first, whole or of one company.
+            models.Index(fields=["created_at", "id"], name="payable_created"),
+            models.Index(fields=["company", "created_at", "id"], name="payable_company_created"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "internal_reference_id"], name="unique_payable_per_company"
@@ -170,6 +177,31 @@ class Checkout(models.Model):
             models.Index(fields=["status", "expires_at"]),
             # The payment log: one company's checkouts in the order they were made.
             models.Index(fields=["company", "created_at", "id"], name="checkout_company_created"),
+            # The admin's list, newest first: whole, and with each of its filters, so that
+            # a page reads its rows off an index in order however rare the filter's rows
+            # (a rare status is found by the (status, expires_at) index above).
+            models.Index(fields=["created_at", "id"], name="checkout_created"),
+            models.Index(
+                fields=["payment_status", "created_at", "id"], name="checkout_paystate_created"
+            ),
+            models.Index(fields=["ui_mode", "created_at", "id"], name="checkout_ui_mode_created"),
+            # The rarer filters' rows only, each under the filter's own condition, which is
+            # how the planner knows the index holds exactly the rows a filter asks for.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=PARTLY_REFUNDED,
+                name="checkout_partly_refunded",
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=FULLY_REFUNDED,
+                name="checkout_fully_refunded",
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=PAID_WHILE_SUPERSEDED | EXPIRY_FAILING,
+                name="checkout_needs_attention",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -434,6 +466,12 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-received_at"]
         verbose_name_plural = "webhook deliveries"
+        indexes = [
+            # The admin's list, newest first: whole, and by outcome or event type.
+            models.Index(fields=["received_at", "id"], name="delivery_received"),
+            models.Index(fields=["outcome", "received_at", "id"], name="delivery_outcome_received"),
+            models.Index(fields=["event_type", "received_at", "id"], name="delivery_type_received"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
