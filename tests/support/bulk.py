@@ -35,6 +35,22 @@ SELECT gen_random_uuid(), 'cs_test_bulk_' || p.id, p.company_id, p.id, 'acct_1Bu
 FROM payables AS p
 """
 
+INSERT_SUPERSEDED = """
+INSERT INTO checkouts_checkout (
+    id, stripe_session_id, company_id, payable_id, connected_account_id, ui_mode,
+    country_code, locale, currency, amount_total, amount_refunded, lines, status,
+    payment_status, url, customer_id, customer_email, payment_intent_id, success_url,
+    cancel_url, return_url, expires_at, superseded_by_id, superseded_at, stripe_expiry,
+    stripe_expiry_attempts, stripe_expiry_error, created_at, updated_at
+)
+SELECT gen_random_uuid(), 'cs_test_bulk_older_' || c.payable_id, c.company_id, c.payable_id,
+       c.connected_account_id, 'hosted', 'SE', 'sv', 'SEK', 45000, 0, '[]', 'expired',
+       'unpaid', '', '', '', '', c.success_url, '', '', c.created_at, c.id, c.created_at,
+       'expired', 1, '', c.created_at - interval '10 minutes', c.created_at
+FROM checkouts_checkout AS c
+WHERE c.stripe_session_id LIKE 'cs_test_bulk_%%' AND c.payable_id %% %(every)s = 0
+"""
+
 INSERT_DELIVERIES = """
 INSERT INTO checkouts_webhookdelivery (
     event_id, event_type, account, payload, received_at, processed_at, outcome, error
@@ -75,6 +91,14 @@ def insert_paid_checkouts(
     }
     with connection.cursor() as cursor:
         cursor.execute(INSERT_PAYABLES_AND_CHECKOUTS, values)
+
+
+def insert_superseded_checkouts(*, every: int) -> None:
+    """For one in ``every`` of the payables ``insert_paid_checkouts`` made, an older
+    session that its checkout superseded, expired on Stripe (as a booking made twice
+    leaves)."""
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_SUPERSEDED, {"every": every})
 
 
 def insert_processed_deliveries(*, count: int, newest: datetime, spacing: timedelta) -> None:
