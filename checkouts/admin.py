@@ -8,7 +8,7 @@ model's ``change`` permission, while ``view`` is enough to browse.
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,7 +16,8 @@ from django.contrib.admin import helpers
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -26,6 +27,7 @@ from rest_framework_api_key.models import APIKey
 
 from articles.models import ArticleType
 from articles.money import currency_exponent, format_money, to_major_units
+from bokacheckout.paginators import EstimatedCountPaginator
 from checkouts import refunds
 from checkouts.api.payment_log.renderers import QueryResponseCSVRenderer
 from checkouts.api.payment_log.serializers import PaymentSerializer
@@ -33,7 +35,9 @@ from checkouts.exceptions import CheckoutError, StripeGatewayError
 from checkouts.lifecycle import ExpiryOutcome, expire_checkout_now, refresh_checkout_from_stripe
 from checkouts.models import (
     EXPIRY_FAILING,
+    FULLY_REFUNDED,
     PAID_WHILE_SUPERSEDED,
+    PARTLY_REFUNDED,
     Checkout,
     CheckoutStatus,
     CompanyApiKey,
@@ -45,7 +49,8 @@ from checkouts.models import (
     WebhookOutcome,
 )
 from checkouts.refunds import RefundRequester, amount_held_by_refunds
-from checkouts.webhooks import process_delivery
+from checkouts.selectors import in_creation_order, payables_with_reference
+from checkouts.webhooks import HANDLED_EVENT_TYPES, process_delivery
 
 # A search term with one of these prefixes is that Stripe id, looked up exactly.
 STRIPE_ID_FIELDS = {"cs_": "stripe_session_id", "pi_": "payment_intent_id", "cus_": "customer_id"}
@@ -92,9 +97,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     ``has_change_permission`` is False for everyone so every form is
     read-only; the model's ``change`` permission instead grants the actions.
+
+    These tables grow to millions of rows, so a list never counts them all: the count
+    is PostgreSQL's estimate past ``EXACT_COUNT_UP_TO`` rows, there is no total beside
+    a filtered count and no per-choice counts (facets), and a list sorts only by the
+    columns in ``sortable_by``, each of which an index keeps in order, alone and with
+    each filter.
     """
 
+    paginator = EstimatedCountPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -199,8 +212,8 @@ class RefundedFilter(ConditionsFilter):
     parameter_name = "refunded"
     conditions = {
         "none": ("Not refunded", Q(amount_refunded=0)),
-        "partly": ("Partly", Q(amount_refunded__gt=0, amount_refunded__lt=F("amount_total"))),
-        "fully": ("Fully", Q(amount_refunded__gt=0, amount_refunded=F("amount_total"))),
+        "partly": ("Partly", PARTLY_REFUNDED),
+        "fully": ("Fully", FULLY_REFUNDED),
     }
 
 
@@ -321,19 +334,19 @@ class CheckoutRefundsAdmin:
         if not self.has_view_permission(request):
             raise PermissionDenied
         checkouts = self.get_changelist_instance(request).get_queryset(request)
-        rows = checkouts.select_related("payable").order_by("created_at", "id")
+        rows = in_creation_order(checkouts.select_related("payable"))
         response = StreamingHttpResponse(payment_log_csv(rows), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="payment-log.csv"'
         return response
 
 
-def payment_log_csv(checkouts: QuerySet[Checkout]) -> Iterator[str]:
+def payment_log_csv(checkouts: Iterable[Checkout]) -> Iterator[str]:
     """The payment log's CSV (the API's columns), a line at a time."""
     buffer = _LineBuffer()
     writer = csv.writer(buffer)
     writer.writerow(QueryResponseCSVRenderer.result_fields)
     yield buffer.take()
-    for checkout in checkouts.iterator(chunk_size=2000):
+    for checkout in checkouts:
         writer.writerow(PaymentSerializer(checkout).data.values())
         yield buffer.take()
 
@@ -395,8 +408,9 @@ class CheckoutAdmin(CheckoutRefundsAdmin, ReadOnlyAdmin):
     list_display = ["session", "reference", "status", "payment_status", "amount", "created"]
     list_filter = ["status", "payment_status", "ui_mode", NeedsAttentionFilter, "created_at"]
     list_select_related = ["payable", "company"]
-    search_fields = ["payable__internal_reference_id__startswith"]
-    search_help_text = "The start of an internal reference, or a whole cs_…, pi_… or cus_… id."
+    sortable_by = ["created"]
+    search_fields = ["payable__internal_reference_id__exact"]
+    search_help_text = "A whole internal reference, or a whole cs_…, pi_… or cus_… id."
     date_hierarchy = "created_at"
     raw_id_fields = ["payable", "company", "superseded_by"]
     fieldsets = [
@@ -494,13 +508,15 @@ class CheckoutAdmin(CheckoutRefundsAdmin, ReadOnlyAdmin):
         )
 
     def get_search_results(self, request, queryset, search_term):
-        # One indexed column per Stripe id, rather than OR-ing every field and
-        # the payable join for each term.
+        # One indexed column per kind of term, rather than OR-ing every field and the
+        # payable join for each word of it.
         term = search_term.strip()
+        if not term:
+            return queryset, False
         for prefix, field in STRIPE_ID_FIELDS.items():
             if term.startswith(prefix):
                 return queryset.filter(**{field: term}), False
-        return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(payable__in=payables_with_reference(term)), False
 
     def has_expire_permission(self, request: HttpRequest) -> bool:
         return self.may_act(request)
@@ -590,16 +606,33 @@ class PayableAdmin(PayableRefundsAdmin, ReadOnlyAdmin):
     list_display = ["reference", "current_session", "current_status", "paid", "sessions", "created"]
     list_filter = ["company"]
     list_select_related = ["company", "current_checkout"]
+    sortable_by = ["reference", "created"]
     # Also what autocomplete widgets pointing at payables search.
-    search_fields = ["internal_reference_id__startswith"]
-    search_help_text = "The start of an internal reference."
+    search_fields = ["internal_reference_id__exact"]
+    search_help_text = "A whole internal reference."
     ordering = ["-created_at"]
     fields = ["internal_reference_id", "company", "current_checkout", "created_at"]
     readonly_fields = fields
     inlines = [CheckoutInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Payable]:
-        return super().get_queryset(request).annotate(session_count=Count("checkouts"))
+        # A subquery, not a join and GROUP BY: the database counts only the sessions of
+        # the rows it returns (a page), never those of every payable before paging.
+        sessions = (
+            Checkout.objects.filter(payable=OuterRef("pk"))
+            .order_by()
+            .values("payable")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return super().get_queryset(request).annotate(session_count=Coalesce(Subquery(sessions), 0))
+
+    def get_search_results(self, request, queryset, search_term):
+        # The whole reference, spaces included; see ``payables_with_reference``.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(internal_reference_id=term), False
 
     @admin.display(description="Reference", ordering="internal_reference_id")
     def reference(self, payable: Payable) -> str:
@@ -614,7 +647,7 @@ class PayableAdmin(PayableRefundsAdmin, ReadOnlyAdmin):
     def created(self, payable: Payable):
         return payable.created_at
 
-    @admin.display(description="Sessions", ordering="session_count")
+    @admin.display(description="Sessions")
     def sessions(self, payable: Payable) -> int:
         return payable.session_count
 
@@ -628,10 +661,27 @@ class PayableAdmin(PayableRefundsAdmin, ReadOnlyAdmin):
         return payable.is_paid
 
 
+class EventTypeFilter(admin.SimpleListFilter):
+    """The event types this service handles (Django's own filter would find the types
+    with ``SELECT DISTINCT`` over every delivery); others are in the "ignored" outcome."""
+
+    title = "event type"
+    parameter_name = "event_type"
+
+    def lookups(self, request, model_admin):
+        return [(event_type, event_type) for event_type in sorted(HANDLED_EVENT_TYPES)]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(event_type=self.value())
+        return queryset
+
+
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ["event", "type", "account", "outcome", "received"]
-    list_filter = ["outcome", "event_type"]
+    list_filter = ["outcome", EventTypeFilter]
+    sortable_by = ["received"]
     search_fields = ["event_id__exact"]
     search_help_text = "A whole event id, evt_…."
     date_hierarchy = "received_at"

@@ -56,6 +56,8 @@ EXPIRY_FAILING = models.Q(stripe_expiry=StripeExpiry.PENDING, stripe_expiry_atte
 # checkouts that are not, which end once past expires_at (or older than asked).
 EXPIRY_PENDING = models.Q(stripe_expiry=StripeExpiry.PENDING)
 OPEN_WITHOUT_PENDING_EXPIRY = models.Q(status=CheckoutStatus.OPEN) & ~EXPIRY_PENDING
+PARTLY_REFUNDED = models.Q(amount_refunded__gt=0, amount_refunded__lt=models.F("amount_total"))
+FULLY_REFUNDED = models.Q(amount_refunded__gt=0, amount_refunded=models.F("amount_total"))
 
 
 class Payable(models.Model):
@@ -84,6 +86,11 @@ class Payable(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        indexes = [
+            # The admin's list, newest first, whole or of one company.
+            models.Index(fields=["created_at", "id"], name="payable_created"),
+            models.Index(fields=["company", "created_at", "id"], name="payable_company_created"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "internal_reference_id"], name="unique_payable_per_company"
@@ -190,6 +197,31 @@ class Checkout(models.Model):
                 fields=["company", "connected_account_id", "created_at", "id"],
                 condition=OPEN_WITHOUT_PENDING_EXPIRY,
                 name="checkout_open_by_created_at",
+            ),
+            # The admin's list, newest first: whole, and with each of its filters, so that
+            # a page reads its rows off an index in order however rare the filter's rows
+            # (a rare status is found by the (status, expires_at) index above).
+            models.Index(fields=["created_at", "id"], name="checkout_created"),
+            models.Index(
+                fields=["payment_status", "created_at", "id"], name="checkout_paystate_created"
+            ),
+            models.Index(fields=["ui_mode", "created_at", "id"], name="checkout_ui_mode_created"),
+            # The rarer filters' rows only, each under the filter's own condition, which is
+            # how the planner knows the index holds exactly the rows a filter asks for.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=PARTLY_REFUNDED,
+                name="checkout_partly_refunded",
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=FULLY_REFUNDED,
+                name="checkout_fully_refunded",
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=PAID_WHILE_SUPERSEDED | EXPIRY_FAILING,
+                name="checkout_needs_attention",
             ),
         ]
         constraints = [
@@ -455,6 +487,12 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-received_at"]
         verbose_name_plural = "webhook deliveries"
+        indexes = [
+            # The admin's list, newest first: whole, and by outcome or event type.
+            models.Index(fields=["received_at", "id"], name="delivery_received"),
+            models.Index(fields=["outcome", "received_at", "id"], name="delivery_outcome_received"),
+            models.Index(fields=["event_type", "received_at", "id"], name="delivery_type_received"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"

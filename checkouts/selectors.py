@@ -1,11 +1,11 @@
 """Read-only queries of the checkouts app."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import Exists, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from articles.models import Article, Company
 from checkouts.models import Checkout, CheckoutStatus, Payable
@@ -15,6 +15,8 @@ from checkouts.models import Checkout, CheckoutStatus, Payable
 PAYMENT_LOG_DEFAULT_TAKE = 100
 PAYMENT_LOG_MAX_TAKE = 1000
 PAYMENT_LOG_COUNT_CAP = 10_000
+# Checkouts read at a time by ``in_creation_order`` (the admin's payment log export).
+CREATION_ORDER_BATCH = 2000
 
 
 def company_exists(company_id: UUID) -> bool:
@@ -135,6 +137,37 @@ def payment_log(
         total_is_lower_bound=counted > limit,
         results=results,
     )
+
+
+def payables_with_reference(reference: str) -> QuerySet[Payable]:
+    """The payables (of any company) whose internal reference is ``reference``, whole.
+
+    Whole, spaces included, not its start: the payables a short start matches could not
+    be found by an index and listed newest first without reading every one of them.
+    """
+    return Payable.objects.filter(internal_reference_id=reference)
+
+
+def in_creation_order(
+    checkouts: QuerySet[Checkout], batch_size: int = CREATION_ORDER_BATCH
+) -> Iterator[Checkout]:
+    """``checkouts``, oldest first, read ``batch_size`` at a time, each batch picking up
+    on the (created_at, id) index after the last row of the one before.
+
+    No query reads more than a batch, and none stays open between batches: a server-side
+    cursor would, and outside a transaction PostgreSQL computes its whole result (a
+    million rows) before the first comes back.
+    """
+    after = Q()
+    while True:
+        batch = list(checkouts.filter(after).order_by("created_at", "id")[:batch_size])
+        yield from batch
+        if len(batch) < batch_size:
+            return
+        last = batch[-1]
+        after = Q(created_at__gte=last.created_at) & (
+            Q(created_at__gt=last.created_at) | Q(id__gt=last.id)
+        )
 
 
 def _payment_log_rows(

@@ -8,7 +8,7 @@ OPEN_WITHOUT_PENDING_EXPIRY = models.Q(status="open") & ~models.Q(stripe_expiry=
 
 
 class Migration(migrations.Migration):
-    dependencies = [("checkouts", "0008_payment_log_index")]
+    dependencies = [("checkouts", "0009_admin_list_indexes")]
 
     operations = [
         migrations.AddIndex(
