@@ -116,5 +116,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     from django.db import connection
 
-    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
-        pytest.skip(SQLITE_SERIALISES_WRITERS)
+    marker = item.get_closest_marker("postgres")
+    if marker and connection.vendor != "postgresql":
+        pytest.skip(marker.kwargs.get("reason", SQLITE_SERIALISES_WRITERS))

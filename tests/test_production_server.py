@@ -1,18 +1,22 @@
-"""The production server's settings (gunicorn.conf.py) fit the Stripe client's time budget.
+"""The production server: its settings (gunicorn.conf.py) and its database connections.
 
-A hanging Stripe ends in the service's own 503, in ServiceStack's shape, and no
-session the service already handed out is touched.
+Its settings fit the Stripe client's time budget: a hanging Stripe ends in the service's
+own 503, in ServiceStack's shape, and no session the service already handed out is
+touched. Each server process takes PostgreSQL connections from a pool of
+DATABASE_POOL_MAX_SIZE, and a create holds none while it waits on Stripe.
 """
 
 import os
 import runpy
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from django.db import connection
+from django.db import connection, transaction
 
-from checkouts.models import Checkout, Payable
-from tests.support.api import CHECKOUT_URL, CREATE_SESSION, checkout_body
+from checkouts.models import Checkout, CompanyApiKey, Payable
+from tests.support.api import CHECKOUT_URL, CREATE_SESSION, PAYMENTS_URL, checkout_body
+from tests.support.concurrency import GATE_TIMEOUT, backends_waiting_on_a_lock, wait_until
 from tests.support.servers import GUNICORN_CONF, gunicorn_server
 
 
@@ -48,10 +52,9 @@ def database_url() -> str:
     return f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
 
 
-@pytest.fixture
-def production_server(stripe_emulator):
-    """gunicorn with gunicorn.conf.py and the production settings module, on the test database."""
-    environment = {
+def production_environment(stripe_emulator, **overrides: str) -> dict[str, str]:
+    """The production settings module on the test database, with ``overrides`` on top."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bokacheckout.settings",
         "DATABASE_URL": database_url(),
@@ -65,8 +68,14 @@ def production_server(stripe_emulator):
         "WEB_CONCURRENCY": "1",
         "GUNICORN_THREADS": "4",
         "TASKS_BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        **overrides,
     }
-    with gunicorn_server(environment) as url:
+
+
+@pytest.fixture
+def production_server(stripe_emulator):
+    """gunicorn with gunicorn.conf.py and the production settings module, on the test database."""
+    with gunicorn_server(production_environment(stripe_emulator)) as url:
         yield url
 
 
@@ -92,3 +101,99 @@ def test_a_hanging_stripe_gets_a_servicestack_503_and_the_current_session_stays_
     assert current.stripe_session_id == first.json()["SessionId"]
     assert stripe_emulator.session(current.stripe_session_id)["status"] == "open"
     assert Checkout.objects.count() == 1
+
+
+NEEDS_THE_POOL = "needs PostgreSQL: the pool is psycopg's, configured for PostgreSQL only"
+# The server's connections, told apart from the test's own in pg_stat_activity.
+SERVER_APPLICATION_NAME = "bokacheckout-pool-test"
+
+
+def list_payments(url: str, company, api_key: str) -> requests.Response:
+    """A request that needs the database and not Stripe."""
+    return requests.get(
+        url + PAYMENTS_URL,
+        params={"CompanyId": str(company.id)},
+        headers={"X-Api-Key": api_key},
+        timeout=GATE_TIMEOUT,
+    )
+
+
+def server_connections() -> int:
+    with connection.cursor() as cursor:
+        # Statistics are a snapshot per transaction; the caller may be inside one.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+            [SERVER_APPLICATION_NAME],
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres(reason=NEEDS_THE_POOL)
+@pytest.mark.django_db(transaction=True)
+def test_a_create_waiting_on_stripe_leaves_its_pooled_connection_to_other_requests(
+    company, api_key, stripe_emulator
+):
+    gate = stripe_emulator.inject_fault(
+        "pass_through", method="POST", path=CREATE_SESSION, hold=True
+    )
+    # One connection in the pool: a request that kept it through Stripe's answer would
+    # leave none, and the other request would give up after a second.
+    with (
+        gunicorn_server(
+            production_environment(
+                stripe_emulator, DATABASE_POOL_MAX_SIZE="1", DATABASE_POOL_TIMEOUT_SECONDS="1"
+            )
+        ) as url,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        waiting = pool.submit(
+            requests.post,
+            url + CHECKOUT_URL,
+            json=checkout_body(company),
+            headers={"X-Api-Key": api_key},
+            timeout=GATE_TIMEOUT,
+        )
+        gate.wait_until_held(GATE_TIMEOUT)
+        meanwhile = list_payments(url, company, api_key)
+        gate.release()
+        created = waiting.result()
+
+    assert meanwhile.status_code == 200, meanwhile.text
+    assert created.status_code == 200, created.text
+    assert Checkout.objects.get().stripe_session_id == created.json()["SessionId"]
+
+
+@pytest.mark.postgres(reason=NEEDS_THE_POOL)
+@pytest.mark.django_db(transaction=True)
+def test_a_server_process_holds_at_most_its_pool_and_answers_503_when_all_are_busy(
+    company, api_key, stripe_emulator
+):
+    with (
+        gunicorn_server(
+            production_environment(
+                stripe_emulator,
+                DATABASE_URL=f"{database_url()}?application_name={SERVER_APPLICATION_NAME}",
+                DATABASE_POOL_MAX_SIZE="2",
+                DATABASE_POOL_TIMEOUT_SECONDS="1",
+            )
+        ) as url,
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
+        with transaction.atomic():
+            # Every API request reads its key first: each one now waits, on a connection.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"LOCK TABLE {CompanyApiKey._meta.db_table} IN ACCESS EXCLUSIVE MODE"
+                )
+            waiting = [pool.submit(list_payments, url, company, api_key) for _ in range(2)]
+            wait_until(lambda: backends_waiting_on_a_lock() == 2, "two requests on the lock")
+            refused = list_payments(url, company, api_key)
+            connections_while_busy = server_connections()
+        answered = [future.result() for future in waiting]
+
+    assert refused.status_code == 503
+    assert refused.json()["ResponseStatus"]["ErrorCode"] == "DatabaseBusy"
+    assert "Retry-After" in refused.headers
+    assert connections_while_busy == 2
+    assert [response.status_code for response in answered] == [200, 200]
