@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import Exists, QuerySet
+from django.db.models import Exists, QuerySet, Subquery
 
 from articles.models import Article, Company
 from checkouts.models import Checkout, CheckoutStatus, Payable
@@ -44,14 +44,21 @@ def catalogue_for_checkout(
     keys = set(keys)
     article_ids = {article_id for _, article_id in keys}
     payable = Payable.objects.filter(company=company, internal_reference_id=internal_reference_id)
+    # "= (the payable's id)", not "IN (...)": PostgreSQL then finds the open checkout by
+    # the payable, where with IN it may scan every open checkout for one of its payable.
     open_checkout = Checkout.objects.filter(
-        payable__in=payable, status=CheckoutStatus.OPEN, superseded_by__isnull=True
+        payable=Subquery(payable.values("pk")[:1]),
+        status=CheckoutStatus.OPEN,
+        superseded_by__isnull=True,
     )
     articles = list(
-        Article.objects.filter(company=company, article_id__in=article_ids).annotate(
+        Article.objects.filter(company=company, article_id__in=article_ids)
+        .annotate(
             payable_is_paid=Exists(payable.filter(paid_checkout__isnull=False)),
             payable_has_open_checkout=Exists(open_checkout),
         )
+        # Unordered: the default order joins the company, to sort rows that go in a dict.
+        .order_by()
     )
     return CatalogueForCheckout(
         articles={
