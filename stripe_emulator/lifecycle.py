@@ -138,12 +138,7 @@ def expire_due(store: Store, now: float) -> list[str]:
     events are too.
     """
     with store.lock:
-        due = [
-            stored
-            for stored in store.live_sessions()
-            if stored.session["status"] == "open" and stored.session["expires_at"] <= now
-        ]
-        due.sort(key=lambda stored: stored.session["expires_at"])
+        due = store.take_due_open_sessions(now)
         for stored in due:
             expire(store, stored, now=int(now))
         return [stored.session["id"] for stored in due]
@@ -151,15 +146,7 @@ def expire_due(store: Store, now: float) -> list[str]:
 
 def next_expiry(store: Store) -> int | None:
     """The earliest `expires_at` of an open session, or None if none is open."""
-    with store.lock:
-        return min(
-            (
-                stored.session["expires_at"]
-                for stored in store.live_sessions()
-                if stored.session["status"] == "open"
-            ),
-            default=None,
-        )
+    return store.next_open_expiry()
 
 
 def _require_status(session: dict[str, object], status: str, verb: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import heapq
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -92,6 +93,9 @@ class Store:
     _requests: list[RecordedRequest] = field(default_factory=list)
     _idempotency: dict[IdempotencyScope, IdempotentResult] = field(default_factory=dict)
     _sequence: int = 0
+    # Sessions by when they are due, (expires_at, sequence, id), so that expiring the due
+    # ones costs no scan of every session; one no longer open is dropped when reached.
+    _expiry_queue: list[tuple[int, int, str]] = field(default_factory=list)
     # How many of the next refunds start `pending` (None: every one, until reset).
     _pending_refunds: int | None = 0
     _recorded: threading.Condition = field(init=False)
@@ -134,6 +138,11 @@ class Store:
             self._sequence = state["sequence"]
             self._pending_refunds = state["pending_refunds"]
             self._sessions = sessions
+            self._expiry_queue = [
+                (stored.session["expires_at"], stored.sequence, session_id)
+                for session_id, stored in sessions.items()
+            ]
+            heapq.heapify(self._expiry_queue)
             self._objects = objects
             self._idempotency = idempotency
             self.events.restore(state["events"])
@@ -142,6 +151,7 @@ class Store:
     def reset(self) -> None:
         with self.lock:
             self._sessions.clear()
+            self._expiry_queue.clear()
             self._objects.clear()
             self._pending_refunds = 0
             self._requests.clear()
@@ -163,6 +173,9 @@ class Store:
             self._sessions[session["id"]] = StoredSession(
                 account, session, line_items, self._sequence, None, payment_intent_data or {}
             )
+            heapq.heappush(
+                self._expiry_queue, (session["expires_at"], self._sequence, session["id"])
+            )
 
     def find_session(self, session_id: str, account: str | None) -> StoredSession | None:
         """The live stored session if it belongs to `account` (None: the platform)."""
@@ -183,6 +196,29 @@ class Store:
             for stored in self._sessions.values():
                 if client_secret and stored.session.get("client_secret") == client_secret:
                     return stored
+            return None
+
+    def take_due_open_sessions(self, now: float) -> list[StoredSession]:
+        """The live open sessions whose `expires_at` is at or before `now`, in `expires_at`
+        order, then creation order; the caller expires them (hold `lock` meanwhile)."""
+        with self.lock:
+            due = []
+            while self._expiry_queue and self._expiry_queue[0][0] <= now:
+                _, _, session_id = heapq.heappop(self._expiry_queue)
+                stored = self._sessions.get(session_id)
+                if stored is not None and stored.session["status"] == "open":
+                    due.append(stored)
+            return due
+
+    def next_open_expiry(self) -> int | None:
+        """The earliest `expires_at` of a live open session, or None if none is open."""
+        with self.lock:
+            while self._expiry_queue:
+                expires_at, _, session_id = self._expiry_queue[0]
+                stored = self._sessions.get(session_id)
+                if stored is not None and stored.session["status"] == "open":
+                    return expires_at
+                heapq.heappop(self._expiry_queue)
             return None
 
     def live_sessions(self) -> list[StoredSession]:

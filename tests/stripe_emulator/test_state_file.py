@@ -95,3 +95,16 @@ def test_the_command_refuses_a_file_that_is_not_its_state(state_file):
     assert result.returncode == 2
     assert "is not a state file of this emulator" in result.stderr
     assert state_file.read_text() == '{"sessions": []}'
+
+
+def test_a_session_from_before_a_restart_still_expires_by_itself_when_due(state_file):
+    now = 1_900_000_000
+    with StripeEmulator(state_file=state_file) as first:
+        first.set_time(now)
+        session = create_hosted(make_client(first), expires_at=now + 3600)
+
+    with StripeEmulator(state_file=state_file) as restarted:
+        restarted.set_time(now + 3600)
+        expired = restarted.session(session.id)
+
+    assert expired["status"] == "expired"
