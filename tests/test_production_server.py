@@ -37,6 +37,23 @@ def test_the_default_stripe_budget_fits_well_inside_the_worker_timeout(monkeypat
     assert server["stripe_budget"] <= 0.6 * server["timeout"]
 
 
+def test_by_default_two_threaded_workers_each_accept_on_a_socket_of_their_own(monkeypatch):
+    for name in ("WEB_CONCURRENCY", "GUNICORN_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+
+    server = load_server_settings(monkeypatch)
+
+    assert (server["workers"], server["threads"]) == (2, 48)
+    assert server["reuse_port"] is True
+    assert server["control_socket_disable"] is True
+
+
+def test_workers_and_threads_come_from_the_environment(monkeypatch):
+    server = load_server_settings(monkeypatch, WEB_CONCURRENCY="3", GUNICORN_THREADS="16")
+
+    assert (server["workers"], server["threads"]) == (3, 16)
+
+
 def test_the_server_refuses_stripe_settings_that_outlast_its_workers(monkeypatch):
     with pytest.raises(RuntimeError, match="more than 60% of the worker timeout"):
         load_server_settings(
