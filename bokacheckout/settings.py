@@ -163,7 +163,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
             "DATABASE_POOL_MAX_SIZE=0."
         )
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": DATABASE_POOL_MAX_SIZE,
+        # One opened up front; more as requests need them (a command or the task worker
+        # rarely does), closed again after 10 idle minutes (psycopg_pool's max_idle).
+        "min_size": 1,
         "max_size": DATABASE_POOL_MAX_SIZE,
         "timeout": DATABASE_POOL_TIMEOUT_SECONDS,
     }

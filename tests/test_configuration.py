@@ -210,7 +210,7 @@ def database_settings(**environ) -> dict:
 
 def test_postgresql_connections_come_from_a_pool_of_three_per_process_by_default():
     assert database_settings(DATABASE_URL=POSTGRES_URL) == {
-        "pool": {"min_size": 3, "max_size": 3, "timeout": 10.0},
+        "pool": {"min_size": 1, "max_size": 3, "timeout": 10.0},
         "age": 0,
     }
 
@@ -218,7 +218,7 @@ def test_postgresql_connections_come_from_a_pool_of_three_per_process_by_default
 def test_the_pool_is_sized_from_the_environment():
     assert database_settings(
         DATABASE_URL=POSTGRES_URL, DATABASE_POOL_MAX_SIZE="8", DATABASE_POOL_TIMEOUT_SECONDS="2.5"
-    )["pool"] == {"min_size": 8, "max_size": 8, "timeout": 2.5}
+    )["pool"] == {"min_size": 1, "max_size": 8, "timeout": 2.5}
 
 
 def test_without_the_pool_connections_may_persist_instead():

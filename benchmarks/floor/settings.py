@@ -19,7 +19,7 @@ DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
 _pool_size = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "3"))
 if _pool_size:
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": _pool_size,
+        "min_size": 1,
         "max_size": _pool_size,
         "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT_SECONDS", "10")),
     }
