@@ -14,8 +14,17 @@ import pytest
 import requests
 from django.db import connection, transaction
 
-from checkouts.models import Checkout, CompanyApiKey, Payable
-from tests.support.api import CHECKOUT_URL, CREATE_SESSION, PAYMENTS_URL, checkout_body
+from checkouts.models import Checkout, CompanyApiKey, Payable, Refund, RefundStatus
+from tests.support.api import (
+    CHECKOUT_URL,
+    CREATE_REFUND,
+    CREATE_SESSION,
+    PAYMENTS_URL,
+    REFUND_URL,
+    RETRIEVE_SESSION,
+    STATUS_URL,
+    checkout_body,
+)
 from tests.support.concurrency import GATE_TIMEOUT, backends_waiting_on_a_lock, wait_until
 from tests.support.servers import GUNICORN_CONF, gunicorn_server
 
@@ -146,16 +155,24 @@ def server_connections() -> int:
         return cursor.fetchone()[0]
 
 
-@pytest.mark.postgres(reason=NEEDS_THE_POOL)
-@pytest.mark.django_db(transaction=True)
-def test_a_create_waiting_on_stripe_leaves_its_pooled_connection_to_other_requests(
-    company, api_key, stripe_emulator
-):
-    gate = stripe_emulator.inject_fault(
-        "pass_through", method="POST", path=CREATE_SESSION, hold=True
-    )
-    # One connection in the pool: a request that kept it through Stripe's answer would
-    # leave none, and the other request would give up after a second.
+def while_stripe_holds(
+    stripe_emulator,
+    company,
+    api_key,
+    *,
+    stripe_call: tuple[str, str],
+    path: str,
+    body: dict,
+    headers: dict | None = None,
+) -> tuple[requests.Response, requests.Response]:
+    """POST ``body`` to ``path`` on a server whose pool has one connection, and while its
+    ``stripe_call`` (method, path) waits at the emulator's gate, list the payments (which
+    needs the database). Both answers: the listing's, then the POST's.
+
+    A request that kept its connection through Stripe's answer would leave the listing
+    none, and the listing would give up after a second with 503."""
+    method, stripe_path = stripe_call
+    gate = stripe_emulator.inject_fault("pass_through", method=method, path=stripe_path, hold=True)
     with (
         gunicorn_server(
             production_environment(
@@ -166,19 +183,99 @@ def test_a_create_waiting_on_stripe_leaves_its_pooled_connection_to_other_reques
     ):
         waiting = pool.submit(
             requests.post,
-            url + CHECKOUT_URL,
-            json=checkout_body(company),
-            headers={"X-Api-Key": api_key},
+            url + path,
+            json=body,
+            headers={"X-Api-Key": api_key, **(headers or {})},
             timeout=GATE_TIMEOUT,
         )
         gate.wait_until_held(GATE_TIMEOUT)
         meanwhile = list_payments(url, company, api_key)
         gate.release()
-        created = waiting.result()
+        return meanwhile, waiting.result()
+
+
+@pytest.mark.postgres(reason=NEEDS_THE_POOL)
+@pytest.mark.django_db(transaction=True)
+def test_a_create_waiting_on_stripe_leaves_its_pooled_connection_to_other_requests(
+    company, api_key, stripe_emulator
+):
+    meanwhile, created = while_stripe_holds(
+        stripe_emulator,
+        company,
+        api_key,
+        stripe_call=("POST", CREATE_SESSION),
+        path=CHECKOUT_URL,
+        body=checkout_body(company),
+    )
 
     assert meanwhile.status_code == 200, meanwhile.text
     assert created.status_code == 200, created.text
     assert Checkout.objects.get().stripe_session_id == created.json()["SessionId"]
+
+
+@pytest.mark.postgres(reason=NEEDS_THE_POOL)
+@pytest.mark.django_db(transaction=True)
+def test_a_replay_waiting_on_stripe_leaves_its_pooled_connection_to_other_requests(
+    api, company, api_key, stripe_emulator
+):
+    body = checkout_body(company)
+    first = api.post(CHECKOUT_URL, body, format="json", headers={"Idempotency-Key": "booking-1"})
+
+    meanwhile, replayed = while_stripe_holds(
+        stripe_emulator,
+        company,
+        api_key,
+        stripe_call=("GET", RETRIEVE_SESSION),
+        path=CHECKOUT_URL,
+        body=body,
+        headers={"Idempotency-Key": "booking-1"},
+    )
+
+    assert meanwhile.status_code == 200, meanwhile.text
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.json()["SessionId"] == first.json()["SessionId"]
+
+
+@pytest.mark.postgres(reason=NEEDS_THE_POOL)
+@pytest.mark.django_db(transaction=True)
+def test_a_status_refresh_waiting_on_stripe_leaves_its_pooled_connection_to_other_requests(
+    create_checkout, company, api_key, stripe_emulator
+):
+    session_id = create_checkout().json()["SessionId"]
+
+    meanwhile, status = while_stripe_holds(
+        stripe_emulator,
+        company,
+        api_key,
+        stripe_call=("GET", RETRIEVE_SESSION),
+        path=STATUS_URL,
+        body={"CompanyId": str(company.id), "SessionId": session_id},
+    )
+
+    assert meanwhile.status_code == 200, meanwhile.text
+    assert status.status_code == 200, status.text
+    assert status.json()["Status"] == "open"
+
+
+@pytest.mark.postgres(reason=NEEDS_THE_POOL)
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_waiting_on_stripe_leaves_its_pooled_connection_to_other_requests(
+    paid_checkout, company, api_key, stripe_emulator
+):
+    checkout = paid_checkout()
+
+    meanwhile, refunded = while_stripe_holds(
+        stripe_emulator,
+        company,
+        api_key,
+        stripe_call=("POST", CREATE_REFUND),
+        path=REFUND_URL,
+        body={"CompanyId": str(company.id), "SessionId": checkout.stripe_session_id},
+    )
+
+    assert meanwhile.status_code == 200, meanwhile.text
+    assert refunded.status_code == 200, refunded.text
+    assert Refund.objects.get().status == RefundStatus.SUCCEEDED
 
 
 @pytest.mark.postgres(reason=NEEDS_THE_POOL)
