@@ -21,9 +21,18 @@ from bokacheckout.time_budget import (
 wsgi_app = "bokacheckout.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
-# One process per core, each with enough threads to wait on Stripe for many clients.
+# One process per core, each with enough threads to wait on Stripe for many clients, and
+# a few more, since clients rarely spread evenly over the processes.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "32"))
+threads = int(os.environ.get("GUNICORN_THREADS", "48"))
+# Each worker listens on a socket of its own (SO_REUSEPORT), and the kernel spreads new
+# connections over them. On one shared socket, the first worker awake accepted a whole
+# burst of keep-alive clients and served them with its threads alone, while the others
+# idled. (A worker that exits resets the connections still queued on its socket, unless
+# the host sets net.ipv4.tcp_migrate_req.)
+reuse_port = True
+# Nothing here uses gunicornc; every server on a host would share its socket's path.
+control_socket_disable = True
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = timeout
 keepalive = 5

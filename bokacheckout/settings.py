@@ -150,6 +150,25 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+# PostgreSQL connections come from a pool in each process (psycopg_pool, through Django's
+# "pool" option): at most DATABASE_POOL_MAX_SIZE per process, however many threads serve
+# requests. 0 turns the pool off (then DATABASE_CONN_MAX_AGE applies).
+DATABASE_POOL_MAX_SIZE = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "3"))
+# How long a request waits for a free pooled connection before it answers 503.
+DATABASE_POOL_TIMEOUT_SECONDS = float(os.environ.get("DATABASE_POOL_TIMEOUT_SECONDS", "10"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX_SIZE:
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured(
+            "DATABASE_CONN_MAX_AGE keeps connections without the pool: set it only with "
+            "DATABASE_POOL_MAX_SIZE=0."
+        )
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        # One opened up front; more as requests need them (a command or the task worker
+        # rarely does), closed again after 10 idle minutes (psycopg_pool's max_idle).
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT_SECONDS,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes SQLite's write lock when a transaction starts, so two
     # writers queue up instead of failing with "database is locked" mid-way.

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from articles.money import from_stripe_amount
+from bokacheckout.connections import release_pooled_connection
 from checkouts import stripe_gateway
 from checkouts.exceptions import StripeGatewayError, StripeRefused
 from checkouts.models import (
@@ -254,6 +255,7 @@ def _record_payment(payable: Payable, checkout: Checkout) -> None:
 
 def refresh_checkout_from_stripe(checkout: Checkout) -> Checkout:
     """Fetch ``checkout``'s session from Stripe and record it (the webhook may not have come)."""
+    release_pooled_connection()
     session = stripe_gateway.retrieve_checkout_session(
         account=checkout.connected_account_id, session_id=checkout.stripe_session_id
     )

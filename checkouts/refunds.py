@@ -33,6 +33,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from articles.money import format_money, from_stripe_amount, to_stripe_amount
+from bokacheckout.connections import release_pooled_connection
 from checkouts import lifecycle, stripe_gateway
 from checkouts.exceptions import (
     AmountExceedsRefundable,
@@ -209,6 +210,7 @@ def _ask_stripe(refund: Refund) -> RefundResult:
     """Send the refund to Stripe and record the answer; a refusal is recorded too. When
     Stripe cannot be reached, the refund stays requested and the error goes up."""
     checkout = refund.checkout
+    release_pooled_connection()
     try:
         made = stripe_gateway.create_refund(
             account=checkout.connected_account_id,

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import Exists, Q, QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 
 from articles.models import Article, Company
 from checkouts.models import Checkout, CheckoutStatus, Payable
@@ -34,6 +35,33 @@ class CatalogueForCheckout:
     payable_has_open_checkout: bool
 
 
+# The catalogue and the payable's state in one statement, written out: built with the ORM
+# (a filter, two EXISTS annotations and a subquery), it took a quarter of a create's CPU.
+# The open checkout is looked up by "= (the payable's id)", not "IN": PostgreSQL then
+# finds it by the payable, where with IN it may scan every open checkout for it.
+CATALOGUE_FOR_CHECKOUT = """
+SELECT article.*,
+    EXISTS (
+        SELECT 1 FROM {payable} AS payable
+        WHERE payable.company_id = %(company)s
+            AND payable.internal_reference_id = %(reference)s
+            AND payable.paid_checkout_id IS NOT NULL
+    ) AS payable_is_paid,
+    EXISTS (
+        SELECT 1 FROM {checkout} AS checkout
+        WHERE checkout.payable_id = (
+                SELECT payable.id FROM {payable} AS payable
+                WHERE payable.company_id = %(company)s
+                    AND payable.internal_reference_id = %(reference)s
+            )
+            AND checkout.status = %(open)s
+            AND checkout.superseded_by_id IS NULL
+    ) AS payable_has_open_checkout
+FROM {article} AS article
+WHERE article.company_id = %(company)s AND article.article_id IN ({article_ids})
+"""
+
+
 def catalogue_for_checkout(
     company: Company, keys: Iterable[tuple[int, int]], internal_reference_id: str
 ) -> CatalogueForCheckout:
@@ -44,17 +72,24 @@ def catalogue_for_checkout(
     With no matching article the request is refused anyway, so the state is not needed.
     """
     keys = set(keys)
-    article_ids = {article_id for _, article_id in keys}
-    payable = Payable.objects.filter(company=company, internal_reference_id=internal_reference_id)
-    open_checkout = Checkout.objects.filter(
-        payable__in=payable, status=CheckoutStatus.OPEN, superseded_by__isnull=True
-    )
-    articles = list(
-        Article.objects.filter(company=company, article_id__in=article_ids).annotate(
-            payable_is_paid=Exists(payable.filter(paid_checkout__isnull=False)),
-            payable_has_open_checkout=Exists(open_checkout),
+    article_ids = sorted({article_id for _, article_id in keys})
+    if not article_ids:
+        return CatalogueForCheckout(
+            articles={}, payable_is_paid=False, payable_has_open_checkout=False
         )
+    params: dict[str, object] = {
+        "company": Company._meta.pk.get_db_prep_value(company.pk, connection),
+        "reference": internal_reference_id,
+        "open": CheckoutStatus.OPEN.value,
+    }
+    params.update({f"article_{index}": article_id for index, article_id in enumerate(article_ids)})
+    sql = CATALOGUE_FOR_CHECKOUT.format(
+        payable=connection.ops.quote_name(Payable._meta.db_table),
+        checkout=connection.ops.quote_name(Checkout._meta.db_table),
+        article=connection.ops.quote_name(Article._meta.db_table),
+        article_ids=", ".join(f"%(article_{index})s" for index in range(len(article_ids))),
     )
+    articles = list(Article.objects.raw(sql, params))
     return CatalogueForCheckout(
         articles={
             (article.article_type, article.article_id): article

@@ -13,6 +13,7 @@ from django.utils import timezone
 from articles.models import Article, Company, StripeCheckoutSettings
 from articles.money import to_stripe_amount
 from articles.payment_methods import describe_unavailable
+from bokacheckout.connections import release_pooled_connection
 from checkouts import lifecycle, selectors, stripe_gateway
 from checkouts.constants import (
     CHECKOUT_SESSION_ID_PLACEHOLDER,
@@ -158,6 +159,7 @@ def _create_checkout(
         company.currency,
         stripe_settings,
     )
+    release_pooled_connection()
     session = stripe_gateway.create_checkout_session(
         account=stripe_settings.connected_account_id,
         params=_session_params(
@@ -447,6 +449,7 @@ def _already_paid(internal_reference_id: str) -> PayableAlreadyPaid:
 
 def _replay(checkout: Checkout) -> CheckoutResult:
     """The first response again; the client secret is fetched anew since it is never stored."""
+    release_pooled_connection()
     session = stripe_gateway.retrieve_checkout_session(
         account=checkout.connected_account_id, session_id=checkout.stripe_session_id
     )

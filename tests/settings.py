@@ -27,6 +27,10 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     _database["TEST"] = {"NAME": str(BASE_DIR / f"test_db_{os.getpid()}.sqlite3")}  # noqa: F405
 else:
     _database["TEST"] = {"NAME": f"test_{_database['NAME']}_{os.getpid()}"}
+    if "pool" in _database.get("OPTIONS", {}):
+        # Tests hold connections on several threads at once (row locks, races); the pool
+        # opens them as needed instead of holding the production size open.
+        _database["OPTIONS"]["pool"].update(min_size=1, max_size=10)
 
 # Background tasks run at once, on commit, so a test sees their effects when its
 # request returns; tests of the queue itself switch to the database backend.

@@ -192,3 +192,52 @@ def test_a_negative_number_of_proxies_stops_the_service_from_starting():
 
     assert result.returncode != 0
     assert "API_NUM_PROXIES must be a whole number, 0 or more" in result.stderr
+
+
+PRINT_DATABASE = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "d = s.DATABASES['default']; "
+    "print(json.dumps({'pool': d.get('OPTIONS', {}).get('pool'), 'age': d['CONN_MAX_AGE']}))"
+)
+POSTGRES_URL = "postgres://bokacheckout:secret@db.internal:5432/bokacheckout"
+
+
+def database_settings(**environ) -> dict:
+    result = run_python(["-c", PRINT_DATABASE], DJANGO_SECRET_KEY="x" * 50, **environ)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_postgresql_connections_come_from_a_pool_of_three_per_process_by_default():
+    assert database_settings(DATABASE_URL=POSTGRES_URL) == {
+        "pool": {"min_size": 1, "max_size": 3, "timeout": 10.0},
+        "age": 0,
+    }
+
+
+def test_the_pool_is_sized_from_the_environment():
+    assert database_settings(
+        DATABASE_URL=POSTGRES_URL, DATABASE_POOL_MAX_SIZE="8", DATABASE_POOL_TIMEOUT_SECONDS="2.5"
+    )["pool"] == {"min_size": 1, "max_size": 8, "timeout": 2.5}
+
+
+def test_without_the_pool_connections_may_persist_instead():
+    assert database_settings(
+        DATABASE_URL=POSTGRES_URL, DATABASE_POOL_MAX_SIZE="0", DATABASE_CONN_MAX_AGE="60"
+    ) == {"pool": None, "age": 60}
+
+
+def test_the_pool_and_persistent_connections_are_refused_together():
+    result = run_python(
+        ["-c", PRINT_DATABASE],
+        DJANGO_SECRET_KEY="x" * 50,
+        DATABASE_URL=POSTGRES_URL,
+        DATABASE_CONN_MAX_AGE="60",
+    )
+
+    assert result.returncode != 0
+    assert "DATABASE_CONN_MAX_AGE keeps connections without the pool" in result.stderr
+
+
+def test_sqlite_has_no_pool():
+    assert database_settings() == {"pool": None, "age": 0}
