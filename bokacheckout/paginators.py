@@ -22,7 +22,10 @@ class EstimatedCountPaginator(Paginator):
     A page reads its rows' ids first, then those rows by id, so the rows it skips are
     skipped in the index that orders them, never read from the table or joined, and
     whatever the list computes per row (a subquery, a join) is computed for the page's
-    rows only. Its ``object_list`` is a list.
+    rows only. Its ``object_list`` is a list. Pages past the middle are counted from the
+    other end, so the deepest page is the middle one, and the last page holds the last
+    rows even when the count is an estimate (pages near the middle may then overlap, or
+    miss, as many rows as the estimate is off).
     """
 
     count_is_exact = True
@@ -42,14 +45,24 @@ class EstimatedCountPaginator(Paginator):
         return counted
 
     def page(self, number) -> Page:
-        page = super().page(number)
-        if isinstance(self.object_list, QuerySet):
-            ids = list(page.object_list.values_list("pk", flat=True))
-            # Taken by id in no order, so that the filter's own index (which has the order)
-            # never looks cheaper than fetching the page's rows by id; then put in order.
-            rows = self.object_list.order_by().in_bulk(ids)
-            page.object_list = [rows[pk] for pk in ids]
-        return page
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = self.object_list
+        if not isinstance(rows, QuerySet):
+            return self._get_page(rows[bottom:top], number, self)
+        if bottom > self.count // 2 and rows.ordered:
+            # Past the middle, counted from the other end: the shorter walk of the index.
+            from_end = rows.reverse().values_list("pk", flat=True)
+            ids = list(from_end[self.count - top : self.count - bottom])[::-1]
+        else:
+            ids = list(rows.values_list("pk", flat=True)[bottom:top])
+        # Taken by id in no order, so that the filter's own index (which has the order)
+        # never looks cheaper than fetching the page's rows by id; then put in order.
+        by_id = rows.order_by().in_bulk(ids)
+        return self._get_page([by_id[pk] for pk in ids], number, self)
 
 
 def estimated_row_count(queryset: QuerySet) -> int:
