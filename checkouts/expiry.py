@@ -25,6 +25,7 @@ from uuid import UUID
 
 from django.db import connection
 
+from bokacheckout.connections import release_pooled_connection
 from checkouts.expiry_queues import ClaimQueue, checkouts_due, queues_for, why_due
 from checkouts.lifecycle import (
     ExpiryOutcome,
@@ -172,6 +173,10 @@ class _Dispatcher:
                 return
             if claimed_some or sent_some:
                 continue
+            # Nothing to do until a slot comes or a call ends: lend the connection the
+            # claims used back to the pool, for the recorders (and, in a request running
+            # this task, for other requests) meanwhile.
+            release_pooled_connection()
             now = self.limiter.clock()
             if self.outstanding.unrecorded:
                 slot_usable = soonest is not None and not self.at_concurrency()
@@ -261,8 +266,9 @@ class _Outstanding:
 
 
 class _Recorders:
-    """Threads that record the calls' outcomes, in the order they come, each on its own
-    database connection, closed when the run ends."""
+    """Threads that record the calls' outcomes, in the order they come. Each lends its
+    database connection back to the pool after each outcome, so that a pool smaller than
+    the threads (3 a process, by default) never leaves one waiting on another."""
 
     def __init__(self, count: int, record: Callable[[Checkout, ExpiryResult], None]) -> None:
         self._outcomes: queue.SimpleQueue = queue.SimpleQueue()
@@ -289,5 +295,6 @@ class _Recorders:
         try:
             while (outcome := self._outcomes.get()) is not None:
                 record(*outcome)
+                release_pooled_connection()
         finally:
             connection.close()
