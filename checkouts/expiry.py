@@ -25,6 +25,7 @@ from uuid import UUID
 
 from django.db import connection
 
+from bokacheckout.connections import release_pooled_connection
 from checkouts.expiry_queues import ClaimQueue, checkouts_due, queues_for, why_due
 from checkouts.lifecycle import (
     ExpiryOutcome,
@@ -172,6 +173,8 @@ class _Dispatcher:
                 return
             if claimed_some or sent_some:
                 continue
+            # Waiting, this thread lends its pooled connection to the recorders.
+            release_pooled_connection()
             now = self.limiter.clock()
             if self.outstanding.unrecorded:
                 slot_usable = soonest is not None and not self.at_concurrency()
@@ -261,8 +264,8 @@ class _Outstanding:
 
 
 class _Recorders:
-    """Threads that record the calls' outcomes, in the order they come, each on its own
-    database connection, closed when the run ends."""
+    """Threads that record the calls' outcomes, in the order they come, each outcome in a
+    transaction of its own on a pooled connection given back after it."""
 
     def __init__(self, count: int, record: Callable[[Checkout, ExpiryResult], None]) -> None:
         self._outcomes: queue.SimpleQueue = queue.SimpleQueue()
@@ -289,5 +292,8 @@ class _Recorders:
         try:
             while (outcome := self._outcomes.get()) is not None:
                 record(*outcome)
+                # Each outcome takes a pooled connection for its own transaction only: a
+                # pool smaller than the threads (3 by default) then still serves them all.
+                release_pooled_connection()
         finally:
             connection.close()
