@@ -173,9 +173,7 @@ class _Dispatcher:
                 return
             if claimed_some or sent_some:
                 continue
-            # Nothing to do until a slot comes or a call ends: lend the connection the
-            # claims used back to the pool, for the recorders (and, in a request running
-            # this task, for other requests) meanwhile.
+            # Waiting, this thread lends its pooled connection to the recorders.
             release_pooled_connection()
             now = self.limiter.clock()
             if self.outstanding.unrecorded:
@@ -266,9 +264,8 @@ class _Outstanding:
 
 
 class _Recorders:
-    """Threads that record the calls' outcomes, in the order they come. Each lends its
-    database connection back to the pool after each outcome, so that a pool smaller than
-    the threads (3 a process, by default) never leaves one waiting on another."""
+    """Threads that record the calls' outcomes, in the order they come, each outcome in a
+    transaction of its own on a pooled connection given back after it."""
 
     def __init__(self, count: int, record: Callable[[Checkout, ExpiryResult], None]) -> None:
         self._outcomes: queue.SimpleQueue = queue.SimpleQueue()
@@ -295,6 +292,8 @@ class _Recorders:
         try:
             while (outcome := self._outcomes.get()) is not None:
                 record(*outcome)
+                # Each outcome takes a pooled connection for its own transaction only: a
+                # pool smaller than the threads (3 by default) then still serves them all.
                 release_pooled_connection()
         finally:
             connection.close()

@@ -1,6 +1,9 @@
 """manage.py expire_checkouts: ending on Stripe what should no longer be payable."""
 
 import io
+import os
+import subprocess
+import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -15,6 +18,8 @@ from checkouts.expiry import ExpiryRun, expire_due_checkouts
 from checkouts.management.commands.expire_checkouts import parse_duration
 from checkouts.models import Checkout, CheckoutStatus, PaymentStatus, StripeExpiry
 from tests.support.api import EXPIRE_SESSION
+from tests.support.database import database_url
+from tests.support.servers import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -334,3 +339,38 @@ def test_on_a_terminal_progress_is_shown(superseded_pending, stripe_emulator, ca
     call_command("expire_checkouts", stdout=Terminal())
 
     assert "2/2" in capsys.readouterr().err
+
+
+NEEDS_THE_POOL = "needs PostgreSQL: the pool is psycopg's, configured for PostgreSQL only"
+
+
+@pytest.mark.postgres(reason=NEEDS_THE_POOL)
+def test_in_its_own_process_a_pool_smaller_than_its_threads_serves_them_all(
+    superseded_pending, stripe_emulator
+):
+    superseded_pending(8)
+    # Its dispatcher and 4 recording threads share 2 pooled connections, as a deployment's
+    # 3 by default: a thread that kept one between its transactions would leave another
+    # waiting until the pool gave up on it, after a second.
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bokacheckout.settings",
+        "DJANGO_SECRET_KEY": "expire-checkouts-test",
+        "DATABASE_URL": database_url(),
+        "DATABASE_POOL_MAX_SIZE": "2",
+        "DATABASE_POOL_TIMEOUT_SECONDS": "1",
+        "STRIPE_API_BASE": stripe_emulator.url,
+        "STRIPE_SECRET_KEY": "sk_test_emulator",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "expire_checkouts"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "expired 8, already complete 0, already expired 0, failed 0"

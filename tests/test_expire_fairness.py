@@ -15,7 +15,6 @@ from django.utils import timezone
 from articles.models import Company
 from checkouts.expiry import ExpiryRun, expire_due_checkouts
 from checkouts.expiry_queues import AccountQueue
-from checkouts.lifecycle import ExpiryOutcome
 from checkouts.models import Checkout, CheckoutStatus, StripeExpiry
 from checkouts.rate_limit import AccountRateLimiter
 from tests.support.api import EXPIRE_SESSION
@@ -312,28 +311,3 @@ def test_a_claim_reads_its_index_in_order_and_sorts_nothing(kind):
     plan = explain(claim)
     assert f"Index Scan using {index}" in plan
     assert "Sort" not in plan
-
-
-@pytest.mark.postgres(reason="needs PostgreSQL: the connection pool is psycopg's")
-def test_a_run_records_every_outcome_with_a_pool_smaller_than_its_threads(
-    companies, stripe_emulator
-):
-    (company,) = companies(1)
-    rows = superseded(stripe_emulator, company, 12, created_at=timezone.now())
-    pool = connection.pool
-    sizes, timeout = (pool.min_size, pool.max_size), pool.timeout
-    # One connection for the dispatcher and four recorders: none may keep it while it
-    # waits, or the others wait out the pool's timeout and fail to record.
-    pool.resize(min_size=1, max_size=1)
-    pool.timeout = 2.0
-    connection.close()  # the test's own connection back, which the resize then closes
-    try:
-        report = expire_due_checkouts(
-            ExpiryRun(now=timezone.now(), concurrency=8, calls_per_second=UNLIMITED)
-        )
-    finally:
-        pool.resize(*sizes)
-        pool.timeout = timeout
-
-    assert report.counts == Counter({ExpiryOutcome.EXPIRED: len(rows)})
-    assert Checkout.objects.filter(stripe_expiry=StripeExpiry.PENDING).count() == 0

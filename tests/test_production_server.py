@@ -26,6 +26,7 @@ from tests.support.api import (
     checkout_body,
 )
 from tests.support.concurrency import GATE_TIMEOUT, backends_waiting_on_a_lock, wait_until
+from tests.support.database import database_url
 from tests.support.servers import GUNICORN_CONF, gunicorn_server
 
 
@@ -68,14 +69,6 @@ def test_the_server_refuses_stripe_settings_that_outlast_its_workers(monkeypatch
         load_server_settings(
             monkeypatch, STRIPE_TIMEOUT_SECONDS="20", STRIPE_MAX_NETWORK_RETRIES="2"
         )
-
-
-def database_url() -> str:
-    """The test database, for a server in another process."""
-    database = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{database['NAME']}"
-    return f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
 
 
 def production_environment(stripe_emulator, **overrides: str) -> dict[str, str]:

@@ -1,6 +1,9 @@
 """manage.py reconcile_checkouts: what the service missed on Stripe is found and put right."""
 
 import io
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -11,7 +14,10 @@ from django.utils import timezone
 from checkouts.models import Checkout, CheckoutStatus, Payable, PaymentStatus
 from checkouts.reconcile import ReconcileOutcome, ReconcileRun, reconcile_checkouts
 from tests.support.api import CREATE_SESSION, EXPIRE_SESSION
-from tests.support.factories import DEFAULT_ACCOUNT
+from tests.support.concurrency import GATE_TIMEOUT
+from tests.support.database import database_url
+from tests.support.factories import DEFAULT_ACCOUNT, make_company
+from tests.support.servers import ROOT
 from tests.support.stripe_sdk import hosted_params, make_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -156,3 +162,49 @@ def test_the_list_is_read_a_page_at_a_time(create_checkout, stripe_emulator):
     ]
     assert report.counts[ReconcileOutcome.RECORDED] == 5
     assert Checkout.objects.filter(payment_status=PaymentStatus.PAID).count() == 5
+
+
+NEEDS_THE_POOL = "needs PostgreSQL: the pool is psycopg's, configured for PostgreSQL only"
+LIST_SESSIONS = r"^/v1/checkout/sessions$"
+
+
+@pytest.mark.postgres(reason=NEEDS_THE_POOL)
+def test_in_its_own_process_accounts_waiting_on_stripe_leave_the_pool_to_the_others(
+    stripe_emulator,
+):
+    for number in range(4):
+        make_company(name=f"Salong {number}", account=f"acct_1Salong{number}")
+    # Two accounts' listings wait at the gate, and the two others must still get the pool's
+    # one connection, which the main thread also used to list the accounts.
+    gate = stripe_emulator.inject_fault(
+        "pass_through", method="GET", path=LIST_SESSIONS, hold=True, times=2
+    )
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bokacheckout.settings",
+        "DJANGO_SECRET_KEY": "reconcile-checkouts-test",
+        "DATABASE_URL": database_url(),
+        "DATABASE_POOL_MAX_SIZE": "1",
+        "DATABASE_POOL_TIMEOUT_SECONDS": "1",
+        "STRIPE_API_BASE": stripe_emulator.url,
+        "STRIPE_SECRET_KEY": "sk_test_emulator",
+    }
+    command = [sys.executable, "manage.py", "reconcile_checkouts", "--since", "2h"]
+    with subprocess.Popen(
+        [*command, "--concurrency", "4"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as reconciling:
+        try:
+            gate.wait_until_held(GATE_TIMEOUT, count=2)
+            # The other two accounts list their sessions, then their refunds.
+            stripe_emulator.wait_for_requests(6, timeout=GATE_TIMEOUT)
+        finally:
+            gate.release()
+        output, errors = reconciling.communicate(timeout=60)
+
+    assert reconciling.returncode == 0, errors
+    assert output.startswith("4 account(s): "), output
