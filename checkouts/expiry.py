@@ -180,7 +180,8 @@ class _Dispatcher:
                 slot_usable = soonest is not None and not self.at_concurrency()
                 self.outstanding.wait_for_change(seen, soonest - now if slot_usable else None)
             elif soonest is not None:
-                self.limiter.sleep(soonest - now)
+                # The slot may have come while this loop worked since it looked.
+                self.limiter.sleep(max(0.0, soonest - now))
 
     def may_claim(self) -> bool:
         return bool(self.to_claim) and self.left_to_claim > 0
