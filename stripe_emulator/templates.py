@@ -234,8 +234,13 @@ def _embedded_script(in_parent: bool) -> str:
     if (inParent) send({{event: "resize", height: document.body.scrollHeight}});
   }}
   resize();
-  window.addEventListener("load", resize);
   var form = document.getElementById("pay-form");
+  window.addEventListener("load", function () {{
+    resize();
+    // Scripts (and tests) driving the page know when a click on Pay is handled here,
+    // once the frame has its final size.
+    if (form) form.setAttribute("data-ready", "true");
+  }});
   if (!form) return;
   form.addEventListener("submit", function (event) {{
     event.preventDefault();

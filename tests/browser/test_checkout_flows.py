@@ -56,6 +56,8 @@ def test_embedded_checkout_from_the_demo_page_to_paid_in_the_admin(page: Page, d
 
     frame = page.frame_locator("#checkout iframe")
     expect(frame.locator("#line-items .line-item")).to_have_count(1)
+    # Loaded and sized: a click before then may land before the form's script runs.
+    expect(frame.locator("#pay-form[data-ready]")).to_be_attached()
     step(page, "embedded-checkout")
     frame.locator("#email").fill("kund@example.com")
     frame.locator("#pay").click()
