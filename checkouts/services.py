@@ -14,7 +14,7 @@ from articles.models import Article, Company, StripeCheckoutSettings
 from articles.money import to_stripe_amount
 from articles.payment_methods import describe_unavailable
 from bokacheckout.connections import release_pooled_connection
-from checkouts import lifecycle, selectors, stripe_gateway
+from checkouts import first_checkout, lifecycle, selectors, stripe_gateway
 from checkouts.constants import (
     CHECKOUT_SESSION_ID_PLACEHOLDER,
     EXPIRES_AT_SAFETY_MARGIN,
@@ -349,7 +349,6 @@ def _payment_method_params(stripe_settings: StripeCheckoutSettings) -> dict[str,
     return {}
 
 
-@transaction.atomic
 def _store_checkout(
     checkout: Checkout,
     *,
@@ -364,6 +363,29 @@ def _store_checkout(
     paid checkout instead, so that it is ended on Stripe like any superseded one,
     and ``payable_was_paid`` is set on the checkout returned.
     """
+    checkout.payable_was_paid = False
+    if (
+        not supersedes_an_open_checkout
+        and idempotency_claim is None
+        and first_checkout.insert_with_payable(checkout, internal_reference_id)
+    ):
+        return checkout
+    return _store_checkout_in_transaction(
+        checkout,
+        internal_reference_id=internal_reference_id,
+        supersedes_an_open_checkout=supersedes_an_open_checkout,
+        idempotency_claim=idempotency_claim,
+    )
+
+
+@transaction.atomic
+def _store_checkout_in_transaction(
+    checkout: Checkout,
+    *,
+    internal_reference_id: str,
+    supersedes_an_open_checkout: bool,
+    idempotency_claim: ClientIdempotencyKey | None,
+) -> Checkout:
     try:
         with transaction.atomic():
             payable = _lock_payable_and_point_it_at(checkout, internal_reference_id)
@@ -390,7 +412,6 @@ def _store_checkout(
         _insert_superseding_nothing(checkout)
     if idempotency_claim is not None:
         ClientIdempotencyKey.objects.filter(pk=idempotency_claim.pk).update(checkout=checkout)
-    checkout.payable_was_paid = False
     return checkout
 
 

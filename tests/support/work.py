@@ -12,7 +12,7 @@ from stripe_emulator import StripeEmulator
 
 # Not counted as statements: they only open and close transactions and savepoints.
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
-_WRITTEN_TABLE = re.compile(r'^(INSERT INTO|UPDATE|DELETE FROM) "(\w+)"')
+_WRITTEN_TABLE = re.compile(r'\b(INSERT INTO|UPDATE|DELETE FROM) "(\w+)"')
 
 
 @dataclass
@@ -24,9 +24,13 @@ class Work:
 
     @property
     def writes(self) -> list[str]:
-        """Each writing statement as ``"INSERT INTO table"``, ``"UPDATE table"``..."""
-        found = (_WRITTEN_TABLE.match(statement) for statement in self.statements)
-        return [f"{match[1]} {match[2]}" for match in found if match]
+        """Each write as ``"INSERT INTO table"``, ``"UPDATE table"``..., in the order
+        written, a statement's own (a data-modifying ``WITH``) included."""
+        return [
+            f"{match[1]} {match[2]}"
+            for statement in self.statements
+            for match in _WRITTEN_TABLE.finditer(statement)
+        ]
 
 
 @contextmanager
