@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
+from rest_framework_api_key.models import AbstractAPIKey
 
 from articles.models import Company
 from articles.money import format_money
@@ -336,18 +336,10 @@ class ClientIdempotencyKey(models.Model):
         return self.checkout_id is not None or self.refund_id is not None
 
 
-class CompanyApiKeyManager(BaseAPIKeyManager):
-    def get_usable_keys(self) -> models.QuerySet:
-        # A request's key brings its company and Stripe settings in the same query.
-        return super().get_usable_keys().select_related("company__stripe_settings")
-
-
 class CompanyApiKey(AbstractAPIKey):
     """An ``X-Api-Key`` of one company, stored hashed by djangorestframework-api-key."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="api_keys")
-
-    objects = CompanyApiKeyManager()
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "API key"

@@ -5,6 +5,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import APIException, AuthenticationFailed, NotAuthenticated
 from rest_framework.permissions import BasePermission
 
+from checkouts import selectors
 from checkouts.api.throttling import refusal_of_failed_key
 from checkouts.models import CompanyApiKey
 
@@ -28,7 +29,7 @@ class CompanyApiKeyAuthentication(BaseAuthentication):
         if not (key.isascii() and key.isprintable()):
             raise self.failed(request, "The X-Api-Key is not valid.")
         try:
-            api_key = CompanyApiKey.objects.get_from_key(key)
+            api_key = selectors.usable_api_key(key)
         except CompanyApiKey.DoesNotExist:
             raise self.failed(request, "The X-Api-Key is not valid.") from None
         if api_key.has_expired:
