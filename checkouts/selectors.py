@@ -112,7 +112,7 @@ class CatalogueForCheckout:
 # The open checkout is looked up by "= (the payable's id)", not "IN": PostgreSQL then
 # finds it by the payable, where with IN it may scan every open checkout for it.
 CATALOGUE_FOR_CHECKOUT = """
-SELECT article.*,
+SELECT {article_columns},
     EXISTS (
         SELECT 1 FROM {payable} AS payable
         WHERE payable.company_id = %(company)s
@@ -155,21 +155,28 @@ def catalogue_for_checkout(
         "open": CheckoutStatus.OPEN.value,
     }
     params.update({f"article_{index}": article_id for index, article_id in enumerate(article_ids)})
+    quote = connection.ops.quote_name
+    article_fields = Article._meta.concrete_fields
     sql = CATALOGUE_FOR_CHECKOUT.format(
-        payable=connection.ops.quote_name(Payable._meta.db_table),
-        checkout=connection.ops.quote_name(Checkout._meta.db_table),
-        article=connection.ops.quote_name(Article._meta.db_table),
+        article_columns=", ".join(f"article.{quote(field.column)}" for field in article_fields),
+        payable=quote(Payable._meta.db_table),
+        checkout=quote(Checkout._meta.db_table),
+        article=quote(Article._meta.db_table),
         article_ids=", ".join(f"%(article_{index})s" for index in range(len(article_ids))),
     )
-    articles = list(Article.objects.raw(sql, params))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    articles = [_instance(Article, row[: len(article_fields)]) for row in rows]
+    payable_state = [row[len(article_fields) :] for row in rows]
     return CatalogueForCheckout(
         articles={
             (article.article_type, article.article_id): article
             for article in articles
             if (article.article_type, article.article_id) in keys
         },
-        payable_is_paid=any(article.payable_is_paid for article in articles),
-        payable_has_open_checkout=any(article.payable_has_open_checkout for article in articles),
+        payable_is_paid=any(bool(is_paid) for is_paid, _ in payable_state),
+        payable_has_open_checkout=any(bool(has_open) for _, has_open in payable_state),
     )
 
 
