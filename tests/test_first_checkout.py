@@ -1,0 +1,24 @@
+"""The one-statement store of a booking's first checkout steps aside inside a transaction.
+
+A refused statement would abort a caller's transaction; there, the caller's own way of
+storing runs instead. (Its refusals outside one are lined up in test_payment_guards and
+test_invalidation.)
+"""
+
+import pytest
+
+from checkouts import first_checkout
+from checkouts.models import Checkout
+from tests.support.factories import build_checkout, make_paid_checkout, make_payable
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+def test_inside_a_transaction_it_writes_nothing_and_leaves_the_transaction_usable(company):
+    payable = make_payable(company, "booking-paid")
+    paid = make_paid_checkout(payable)
+    checkout = build_checkout(payable)
+
+    assert not first_checkout.insert_with_payable(checkout, payable.internal_reference_id)
+
+    assert list(Checkout.objects.all()) == [paid]
