@@ -33,6 +33,9 @@ def insert_with_payable(checkout: Checkout, internal_reference_id: str) -> bool:
     except IntegrityError:
         return False
     checkout.payable_id = payable_id
+    # Saved, as the ORM marks what it inserts: a later save() updates the row.
+    checkout._state.adding = False
+    checkout._state.db = connection.alias
     return True
 
 

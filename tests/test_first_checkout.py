@@ -22,3 +22,15 @@ def test_inside_a_transaction_it_writes_nothing_and_leaves_the_transaction_usabl
     assert not first_checkout.insert_with_payable(checkout, payable.internal_reference_id)
 
     assert list(Checkout.objects.all()) == [paid]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_checkout_it_stored_saves_again_as_an_update(company):
+    payable = make_payable(company, "booking-new")
+    checkout = build_checkout(payable)
+
+    assert first_checkout.insert_with_payable(checkout, "booking-new")
+    checkout.customer_email = "kund@example.se"
+    checkout.save()
+
+    assert Checkout.objects.get().customer_email == "kund@example.se"
