@@ -1,4 +1,5 @@
-"""The one-statement store of a booking's first checkout steps aside inside a transaction.
+"""The one-statement store of a booking's first checkout: it steps aside inside a
+transaction, and what it stored saves again like any row.
 
 A refused statement would abort a caller's transaction; there, the caller's own way of
 storing runs instead. (Its refusals outside one are lined up in test_payment_guards and
