@@ -1,6 +1,34 @@
-"""Lending the database connection back while a request waits on another service."""
+"""The database connection: lending it back while a request waits on another service,
+and a cursor for the statements every create runs."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+
+# Django turns psycopg's automatic preparing off (prepare_threshold None), and with it any
+# preparing. A number this high turns preparing back on for statements that ask for it
+# (PreparingCursor's), while psycopg still never prepares one by itself.
+ONLY_WHEN_ASKED = 2**31 - 1
+
+
+class PreparingCursor(psycopg.Cursor):
+    """Binds on the server and asks for every statement it runs to be prepared."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+class LoggedPreparingCursor(CursorDebugWrapper):
+    """Django's logging cursor (DEBUG, tests' query capture) for a ``PreparingCursor``:
+    it logs the statement with its values bound on the client, as Django logs its own;
+    Django's way only knows statements bound on the client."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params)):
+            return super(CursorDebugWrapper, self).execute(sql, params)
 
 
 def release_pooled_connection() -> None:
@@ -15,3 +43,30 @@ def release_pooled_connection() -> None:
     if connection.in_atomic_block or getattr(connection, "pool", None) is None:
         return
     connection.close()
+
+
+@contextmanager
+def preparing_cursor() -> Iterator[CursorWrapper]:
+    """A cursor whose statements PostgreSQL plans once per connection, not on every run.
+
+    For the few statements every create runs, whose planning cost PostgreSQL about as much
+    as running them. Only for statements whose best plan does not depend on their values
+    (lookups by a unique key): a prepared statement soon runs a generic plan. Django's own
+    cursors bind values on the client and never prepare, which keeps every other query's
+    plan chosen for its values (the admin's, at a million rows).
+
+    It is Django's cursor wrapper (query logging, execute wrappers, Django's exceptions)
+    around a psycopg cursor that binds on the server. Elsewhere than PostgreSQL, Django's
+    own cursor.
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    if connection.connection.prepare_threshold is None:
+        connection.connection.prepare_threshold = ONLY_WHEN_ASKED
+    wrapper = LoggedPreparingCursor if connection.queries_logged else CursorWrapper
+    with wrapper(PreparingCursor(connection.connection), connection) as cursor:
+        yield cursor

@@ -14,6 +14,7 @@ payable). Then nothing was written and the caller stores the checkout the ORM's 
 
 from django.db import IntegrityError, connection
 
+from bokacheckout.connections import preparing_cursor
 from checkouts.models import Checkout, Payable
 
 
@@ -27,7 +28,7 @@ def insert_with_payable(checkout: Checkout, internal_reference_id: str) -> bool:
         return False
     sql, params = _statement(checkout, internal_reference_id)
     try:
-        with connection.cursor() as cursor:
+        with preparing_cursor() as cursor:
             cursor.execute(sql, params)
             (payable_id,) = cursor.fetchone()
     except IntegrityError:

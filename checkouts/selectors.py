@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import Field, Model, Q, QuerySet
 
 from articles.models import Article, Company, StripeCheckoutSettings
+from bokacheckout.connections import preparing_cursor
 from checkouts.models import Checkout, CheckoutStatus, CompanyApiKey, Payable
 
 # The payment log's pages: ``Take`` rows at most, and ``Total`` counted exactly up to
@@ -52,7 +53,7 @@ def usable_api_key(key: str) -> CompanyApiKey:
         company=quote(Company._meta.db_table),
         stripe_settings=quote(StripeCheckoutSettings._meta.db_table),
     )
-    with connection.cursor() as cursor:
+    with preparing_cursor() as cursor:
         cursor.execute(sql, [key.partition(".")[0]])
         row = cursor.fetchone()
     if row is None:
@@ -110,7 +111,9 @@ class CatalogueForCheckout:
 # The catalogue and the payable's state in one statement, written out: built with the ORM
 # (a filter, two EXISTS annotations and a subquery), it took a quarter of a create's CPU.
 # The open checkout is looked up by "= (the payable's id)", not "IN": PostgreSQL then
-# finds it by the payable, where with IN it may scan every open checkout for it.
+# finds it by the payable, where with IN it may scan every open checkout for it. The
+# status is written in, not a parameter, so that the statement, prepared, can still use
+# the partial index of open checkouts.
 CATALOGUE_FOR_CHECKOUT = """
 SELECT {article_columns},
     EXISTS (
@@ -126,7 +129,7 @@ SELECT {article_columns},
                 WHERE payable.company_id = %(company)s
                     AND payable.internal_reference_id = %(reference)s
             )
-            AND checkout.status = %(open)s
+            AND checkout.status = {open}
             AND checkout.superseded_by_id IS NULL
     ) AS payable_has_open_checkout
 FROM {article} AS article
@@ -152,7 +155,6 @@ def catalogue_for_checkout(
     params: dict[str, object] = {
         "company": Company._meta.pk.get_db_prep_value(company.pk, connection),
         "reference": internal_reference_id,
-        "open": CheckoutStatus.OPEN.value,
     }
     params.update({f"article_{index}": article_id for index, article_id in enumerate(article_ids)})
     quote = connection.ops.quote_name
@@ -162,9 +164,10 @@ def catalogue_for_checkout(
         payable=quote(Payable._meta.db_table),
         checkout=quote(Checkout._meta.db_table),
         article=quote(Article._meta.db_table),
+        open=f"'{CheckoutStatus.OPEN.value}'",
         article_ids=", ".join(f"%(article_{index})s" for index in range(len(article_ids))),
     )
-    with connection.cursor() as cursor:
+    with preparing_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     articles = [_instance(Article, row[: len(article_fields)]) for row in rows]
