@@ -433,7 +433,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        execute_autocommit(maintenance, f'DROP DATABASE "{name}"')
+        execute_autocommit(maintenance, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
