@@ -3,10 +3,12 @@
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Field, Model, Q, QuerySet
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models import Model, Q, QuerySet
 
 from articles.models import Article, Company, StripeCheckoutSettings
 from bokacheckout.connections import preparing_cursor
@@ -74,23 +76,32 @@ def usable_api_key(key: str) -> CompanyApiKey:
 
 def _instance(model: type[Model], values: list) -> Model:
     """A model instance from its concrete fields' column values, as the ORM converts them."""
+    attnames, converters = _conversions(model, connection.ops)
+    converted = []
+    for (column, field_converters), value in zip(converters, values, strict=True):
+        if value is not None:
+            for converter in field_converters:
+                value = converter(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, attnames, converted)
+
+
+# Room for a few models on each of several hundred threads' connections; bounded, since a
+# threaded development server has a connection per request.
+@lru_cache(maxsize=1024)
+def _conversions(model: type[Model], operations: BaseDatabaseOperations) -> tuple[list, list]:
+    """``model``'s attribute names, and each column's converters (the backend's, then the
+    field's), as the ORM's compiler finds them; once per model and per thread's connection
+    (converters may be bound to it), since finding them cost more than converting."""
     fields = model._meta.concrete_fields
-    return model.from_db(
-        connection.alias,
-        [field.attname for field in fields],
-        [_from_db(field, value) for field, value in zip(fields, values, strict=True)],
-    )
-
-
-def _from_db(field: Field, value):
-    if value is None:
-        return None
-    column = field.get_col(field.model._meta.db_table)
-    for converter in connection.ops.get_db_converters(column) + column.get_db_converters(
-        connection
-    ):
-        value = converter(value, column, connection)
-    return value
+    columns = [field.get_col(model._meta.db_table) for field in fields]
+    return [field.attname for field in fields], [
+        (
+            column,
+            operations.get_db_converters(column) + column.get_db_converters(operations.connection),
+        )
+        for column in columns
+    ]
 
 
 def company_exists(company_id: UUID) -> bool:
