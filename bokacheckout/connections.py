@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 # Django turns psycopg's automatic preparing off (prepare_threshold None), and with it any
@@ -59,14 +59,17 @@ def preparing_cursor() -> Iterator[CursorWrapper]:
     around a psycopg cursor that binds on the server. Elsewhere than PostgreSQL, Django's
     own cursor.
     """
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
+    # The thread's own connection, once: each attribute read through django.db.connection
+    # looks the thread's up again.
+    database = connections[DEFAULT_DB_ALIAS]
+    if database.vendor != "postgresql":
+        with database.cursor() as cursor:
             yield cursor
         return
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    if connection.connection.prepare_threshold is None:
-        connection.connection.prepare_threshold = ONLY_WHEN_ASKED
-    wrapper = LoggedPreparingCursor if connection.queries_logged else CursorWrapper
-    with wrapper(PreparingCursor(connection.connection), connection) as cursor:
+    database.ensure_connection()
+    database.validate_thread_sharing()
+    if database.connection.prepare_threshold is None:
+        database.connection.prepare_threshold = ONLY_WHEN_ASKED
+    wrapper = LoggedPreparingCursor if database.queries_logged else CursorWrapper
+    with wrapper(PreparingCursor(database.connection), database) as cursor:
         yield cursor

@@ -12,7 +12,8 @@ checkout), or another create stored an open checkout meanwhile (one open checkou
 payable). Then nothing was written and the caller stores the checkout the ORM's way.
 """
 
-from django.db import IntegrityError, connection
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from bokacheckout.connections import preparing_cursor
 from checkouts.models import Checkout, Payable
@@ -24,9 +25,10 @@ def insert_with_payable(checkout: Checkout, internal_reference_id: str) -> bool:
     False, with nothing written, when the database refuses, or when this is not
     PostgreSQL outside a transaction; the caller then stores it its own way.
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    database = connections[DEFAULT_DB_ALIAS]
+    if database.vendor != "postgresql" or database.in_atomic_block:
         return False
-    sql, params = _statement(checkout, internal_reference_id)
+    sql, params = _statement(checkout, internal_reference_id, database)
     try:
         with preparing_cursor() as cursor:
             cursor.execute(sql, params)
@@ -36,7 +38,7 @@ def insert_with_payable(checkout: Checkout, internal_reference_id: str) -> bool:
     checkout.payable_id = payable_id
     # Saved, as the ORM marks what it inserts: a later save() updates the row.
     checkout._state.adding = False
-    checkout._state.db = connection.alias
+    checkout._state.db = database.alias
     return True
 
 
@@ -53,24 +55,26 @@ RETURNING payable_id
 """
 
 
-def _statement(checkout: Checkout, internal_reference_id: str) -> tuple[str, list]:
+def _statement(
+    checkout: Checkout, internal_reference_id: str, database: BaseDatabaseWrapper
+) -> tuple[str, list]:
     payable_created = Payable._meta.get_field("created_at")
     payable_values = [
         checkout.company_id,
         internal_reference_id,
         checkout.pk,
-        payable_created.get_db_prep_save(payable_created.pre_save(Payable(), add=True), connection),
+        payable_created.get_db_prep_save(payable_created.pre_save(Payable(), add=True), database),
     ]
     fields = Checkout._meta.concrete_fields
     checkout_values = [
-        field.get_db_prep_save(field.pre_save(checkout, add=True), connection)
+        field.get_db_prep_save(field.pre_save(checkout, add=True), database)
         for field in fields
         if field.attname != "payable_id"
     ]
     sql = INSERT_WITH_PAYABLE.format(
-        payable=connection.ops.quote_name(Payable._meta.db_table),
-        checkout=connection.ops.quote_name(Checkout._meta.db_table),
-        columns=", ".join(connection.ops.quote_name(field.column) for field in fields),
+        payable=database.ops.quote_name(Payable._meta.db_table),
+        checkout=database.ops.quote_name(Checkout._meta.db_table),
+        columns=", ".join(database.ops.quote_name(field.column) for field in fields),
         values=", ".join(
             "payable.id" if field.attname == "payable_id" else "%s" for field in fields
         ),

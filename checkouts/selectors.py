@@ -6,7 +6,8 @@ from datetime import datetime
 from functools import lru_cache
 from uuid import UUID
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Model, Q, QuerySet
 
@@ -44,7 +45,8 @@ def usable_api_key(key: str) -> CompanyApiKey:
     """The unrevoked API key ``key`` is, with its company and the company's Stripe settings
     (``company.stripe_settings``, if it has them); ``CompanyApiKey.DoesNotExist`` if there
     is none. Compared by hash, as djangorestframework-api-key's ``get_from_key`` does."""
-    quote = connection.ops.quote_name
+    database = connections[DEFAULT_DB_ALIAS]
+    quote = database.ops.quote_name
     sql = API_KEY_WITH_COMPANY.format(
         columns=", ".join(
             f"{alias}.{quote(field.column)}"
@@ -62,7 +64,7 @@ def usable_api_key(key: str) -> CompanyApiKey:
         raise CompanyApiKey.DoesNotExist
     values = iter(row)
     api_key, company, stripe_settings = (
-        _instance(model, [next(values) for _ in model._meta.concrete_fields])
+        _instance(database, model, [next(values) for _ in model._meta.concrete_fields])
         for _, model in _API_KEY_ROW
     )
     if stripe_settings.pk is None:  # the LEFT JOIN found none
@@ -74,16 +76,16 @@ def usable_api_key(key: str) -> CompanyApiKey:
     return api_key
 
 
-def _instance(model: type[Model], values: list) -> Model:
+def _instance(database: BaseDatabaseWrapper, model: type[Model], values: list) -> Model:
     """A model instance from its concrete fields' column values, as the ORM converts them."""
-    attnames, converters = _conversions(model, connection.ops)
+    attnames, converters = _conversions(model, database.ops)
     converted = []
     for (column, field_converters), value in zip(converters, values, strict=True):
         if value is not None:
             for converter in field_converters:
-                value = converter(value, column, connection)
+                value = converter(value, column, database)
         converted.append(value)
-    return model.from_db(connection.alias, attnames, converted)
+    return model.from_db(database.alias, attnames, converted)
 
 
 # Room for a few models on each of several hundred threads' connections; bounded, since a
@@ -163,12 +165,13 @@ def catalogue_for_checkout(
         return CatalogueForCheckout(
             articles={}, payable_is_paid=False, payable_has_open_checkout=False
         )
+    database = connections[DEFAULT_DB_ALIAS]
     params: dict[str, object] = {
-        "company": Company._meta.pk.get_db_prep_value(company.pk, connection),
+        "company": Company._meta.pk.get_db_prep_value(company.pk, database),
         "reference": internal_reference_id,
     }
     params.update({f"article_{index}": article_id for index, article_id in enumerate(article_ids)})
-    quote = connection.ops.quote_name
+    quote = database.ops.quote_name
     article_fields = Article._meta.concrete_fields
     sql = CATALOGUE_FOR_CHECKOUT.format(
         article_columns=", ".join(f"article.{quote(field.column)}" for field in article_fields),
@@ -181,7 +184,7 @@ def catalogue_for_checkout(
     with preparing_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    articles = [_instance(Article, row[: len(article_fields)]) for row in rows]
+    articles = [_instance(database, Article, row[: len(article_fields)]) for row in rows]
     payable_state = [row[len(article_fields) :] for row in rows]
     return CatalogueForCheckout(
         articles={
