@@ -21,22 +21,24 @@ INSERT INTO checkouts_payable (company_id, internal_reference_id, created_at)
 SELECT %(company)s, %(prefix)s || n, now()
 FROM generate_series(1, %(count)s) AS n
 """
-INSERT_CHECKOUTS = """
-INSERT INTO checkouts_checkout (
+# What every bulk checkout sets, in this order; each INSERT below names its own columns
+# after these ({checkout_columns}, filled in where the statements run).
+CHECKOUT_COLUMNS = """
     id, stripe_session_id, company_id, payable_id, connected_account_id, ui_mode,
     country_code, locale, currency, amount_total, amount_refunded, lines, status,
     payment_status, url, customer_id, customer_email, payment_intent_id, success_url,
-    cancel_url, return_url, expires_at, superseded_by_id, superseded_at, stripe_expiry,
-    stripe_expiry_attempts, stripe_expiry_error, created_at, updated_at
-)
+    cancel_url, return_url, expires_at, stripe_expiry, stripe_expiry_attempts,
+    stripe_expiry_error, created_at, updated_at"""
+INSERT_CHECKOUTS = """
+INSERT INTO checkouts_checkout ({checkout_columns}, superseded_by_id, superseded_at)
 SELECT
     gen_random_uuid(),
     coalesce((%(session_ids)s::text[])[n], 'cs_test_bulk_' || p.id),
     p.company_id, p.id, %(account)s, 'hosted', 'SE', 'sv', 'SEK', 45000, 0, '[]', 'open',
     'unpaid', '', '', '', '', 'https://booking.example.com/confirmed', '', '',
-    c.created_at + %(lifetime)s, %(superseded_by)s,
-    CASE WHEN %(superseded_by)s::uuid IS NULL THEN NULL ELSE c.created_at END,
-    %(stripe_expiry)s, 0, '', c.created_at, c.created_at
+    c.created_at + %(lifetime)s, %(stripe_expiry)s, 0, '', c.created_at, c.created_at,
+    %(superseded_by)s,
+    CASE WHEN %(superseded_by)s::uuid IS NULL THEN NULL ELSE c.created_at END
 FROM generate_series(1, %(count)s) AS n
 JOIN checkouts_payable AS p
     ON p.company_id = %(company)s AND p.internal_reference_id = %(prefix)s || n
@@ -81,7 +83,7 @@ def insert_open_checkouts(
     }
     with connection.cursor() as cursor:
         cursor.execute(INSERT_PAYABLES, values)
-        cursor.execute(INSERT_CHECKOUTS, values)
+        cursor.execute(INSERT_CHECKOUTS.format(checkout_columns=CHECKOUT_COLUMNS), values)
 
 
 INSERT_PAYABLES_AND_CHECKOUTS = """
@@ -91,13 +93,7 @@ WITH payables AS (
     FROM generate_series(1, %(count)s) AS n
     RETURNING id, company_id, created_at
 )
-INSERT INTO checkouts_checkout (
-    id, stripe_session_id, company_id, payable_id, connected_account_id, ui_mode,
-    country_code, locale, currency, amount_total, amount_refunded, lines, status,
-    payment_status, url, customer_id, customer_email, payment_intent_id, success_url,
-    cancel_url, return_url, expires_at, stripe_expiry, stripe_expiry_attempts,
-    stripe_expiry_error, paid_at, created_at, updated_at
-)
+INSERT INTO checkouts_checkout ({checkout_columns}, paid_at)
 SELECT gen_random_uuid(), 'cs_test_bulk_' || p.id, p.company_id, p.id, 'acct_1Bulk', %(ui_mode)s,
        'SE', 'sv', 'SEK', 45000, 0, '[]', 'complete', 'paid', '', 'cus_bulk_' || p.id,
        'kund@example.se', 'pi_bulk_' || p.id, 'https://booking.example.com/confirmed', '', '',
@@ -106,17 +102,11 @@ FROM payables AS p
 """
 
 INSERT_SUPERSEDED = """
-INSERT INTO checkouts_checkout (
-    id, stripe_session_id, company_id, payable_id, connected_account_id, ui_mode,
-    country_code, locale, currency, amount_total, amount_refunded, lines, status,
-    payment_status, url, customer_id, customer_email, payment_intent_id, success_url,
-    cancel_url, return_url, expires_at, superseded_by_id, superseded_at, stripe_expiry,
-    stripe_expiry_attempts, stripe_expiry_error, created_at, updated_at
-)
+INSERT INTO checkouts_checkout ({checkout_columns}, superseded_by_id, superseded_at)
 SELECT gen_random_uuid(), 'cs_test_bulk_older_' || c.payable_id, c.company_id, c.payable_id,
        c.connected_account_id, 'hosted', 'SE', 'sv', 'SEK', 45000, 0, '[]', 'expired',
-       'unpaid', '', '', '', '', c.success_url, '', '', c.created_at, c.id, c.created_at,
-       'expired', 1, '', c.created_at - interval '10 minutes', c.created_at
+       'unpaid', '', '', '', '', c.success_url, '', '', c.created_at,
+       'expired', 1, '', c.created_at - interval '10 minutes', c.created_at, c.id, c.created_at
 FROM checkouts_checkout AS c
 WHERE c.stripe_session_id LIKE 'cs_test_bulk_%%' AND c.payable_id %% %(every)s = 0
 """
@@ -160,7 +150,9 @@ def insert_paid_checkouts(
         "ui_mode": ui_mode,
     }
     with connection.cursor() as cursor:
-        cursor.execute(INSERT_PAYABLES_AND_CHECKOUTS, values)
+        cursor.execute(
+            INSERT_PAYABLES_AND_CHECKOUTS.format(checkout_columns=CHECKOUT_COLUMNS), values
+        )
 
 
 def insert_superseded_checkouts(*, every: int) -> None:
@@ -168,7 +160,9 @@ def insert_superseded_checkouts(*, every: int) -> None:
     session that its checkout superseded, expired on Stripe (as a booking made twice
     leaves)."""
     with connection.cursor() as cursor:
-        cursor.execute(INSERT_SUPERSEDED, {"every": every})
+        cursor.execute(
+            INSERT_SUPERSEDED.format(checkout_columns=CHECKOUT_COLUMNS), {"every": every}
+        )
 
 
 def insert_processed_deliveries(*, count: int, newest: datetime, spacing: timedelta) -> None:
