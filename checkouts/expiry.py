@@ -1,8 +1,8 @@
 """Ending due checkouts on Stripe in bulk: what ``manage.py expire_checkouts`` runs.
 
 Fair across connected accounts, whatever the order of the due rows: each (company,
-account) has a queue (``checkouts.expiry_queues``), claimed a second's worth of its
-calls at a time and in turn. A call goes out once its account holds a slot of the
+account) has a queue (``checkouts.expiry_queues``), claimed a few seconds' worth of
+its calls at a time and in turn. A call goes out once its account holds a slot of the
 rate limiter, which every host shares through the cache (``checkouts.rate_limit``),
 and while one account waits for its next slot the others' calls go out: N accounts
 get N times the rate.
@@ -31,7 +31,7 @@ from checkouts.lifecycle import (
     ExpiryOutcome,
     ExpiryResult,
     end_session_on_stripe,
-    record_expiry_result,
+    record_expiry_results,
 )
 from checkouts.models import Checkout
 from checkouts.rate_limit import AccountRateLimiter
@@ -42,15 +42,19 @@ logger = logging.getLogger(__name__)
 
 # Stripe documents 25 requests per second per endpoint; stay under it.
 DEFAULT_STRIPE_CALLS_PER_SECOND = 20.0
-# Claimed checkouts held at once: room for 20 accounts' second of calls, and those in flight.
+# A claim's SQL costs as much as the calls of a few of its rows: claiming a few seconds of
+# an account's calls at once keeps that a small share of a run's work.
+CLAIM_SECONDS = 3
+# Claimed checkouts held at once: room for a claim of each of 20 accounts.
 DEFAULT_BATCH_SIZE = 1000
 # The rate paces the calls, this only caps them: 20 accounts at 20 calls/s with Stripe
 # answering in 0.5 s keep 200 in flight. Threads start only as they are needed.
 DEFAULT_CONCURRENCY = 200
 DEFAULT_RATE_LIMIT_RETRIES = 5
-# Recording takes a few milliseconds of database work per checkout; this many
-# connections keep up with hundreds of calls a second.
-RECORDING_THREADS = 4
+# Recording takes a few statements per batch of outcomes, so two connections keep up with
+# hundreds of calls a second, and more outcomes wait to share a transaction.
+RECORDING_THREADS = 2
+RECORDING_BATCH_SIZE = 200
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,15 @@ class ExpiryRun:
     rate_limit_retries: int = DEFAULT_RATE_LIMIT_RETRIES
 
     def claim_size(self, accounts: int) -> int:
-        """Checkouts claimed for one account at a time: a second of its calls, less if the
-        batch would not otherwise hold a claim of every account."""
-        return max(1, min(math.ceil(self.calls_per_second), self.batch_size // max(1, accounts)))
+        """Checkouts claimed for one account at a time: ``CLAIM_SECONDS`` of its calls, less
+        if the batch would not otherwise hold a claim of every account."""
+        return max(
+            1,
+            min(
+                math.ceil(self.calls_per_second * CLAIM_SECONDS),
+                self.batch_size // max(1, accounts),
+            ),
+        )
 
 
 @dataclass
@@ -108,20 +118,16 @@ def expire_due_checkouts(
     outstanding = _Outstanding()
     reporting = threading.Lock()
 
-    def record(checkout: Checkout, result: ExpiryResult) -> None:
+    def record(outcomes: list[tuple[Checkout, ExpiryResult]]) -> None:
         try:
-            try:
-                record_expiry_result(checkout, result)
-            except Exception as error:
-                # The row keeps its lease; a run after it asks Stripe again.
-                logger.exception("Could not record the expiry of %s", checkout.stripe_session_id)
-                result = ExpiryResult(ExpiryOutcome.FAILED, error=str(error))
+            recorded = record_outcomes(outcomes)
             with reporting:  # on_result may not be thread-safe
-                report.add(result.outcome)
-                if on_result is not None:
-                    on_result(checkout, result)
+                for checkout, result in recorded:
+                    report.add(result.outcome)
+                    if on_result is not None:
+                        on_result(checkout, result)
         finally:
-            outstanding.update(unrecorded=-1)
+            outstanding.update(unrecorded=-len(outcomes))
 
     with (
         _Recorders(min(RECORDING_THREADS, run.concurrency), record) as recorders,
@@ -136,6 +142,24 @@ def expire_due_checkouts(
 
         _Dispatcher(run, queues_for(run), limiter, outstanding, send).dispatch()
     return report
+
+
+def record_outcomes(
+    outcomes: list[tuple[Checkout, ExpiryResult]],
+) -> list[tuple[Checkout, ExpiryResult]]:
+    """Record ``outcomes`` in one transaction or, if that fails, each in its own, so that a
+    row locked elsewhere fails only itself; the outcomes as recorded. One that could not
+    be recorded is a failure: its row keeps its lease, and a later run asks Stripe again.
+    """
+    try:
+        record_expiry_results(outcomes)
+        return outcomes
+    except Exception as error:
+        if len(outcomes) == 1:
+            checkout = outcomes[0][0]
+            logger.exception("Could not record the expiry of %s", checkout.stripe_session_id)
+            return [(checkout, ExpiryResult(ExpiryOutcome.FAILED, error=str(error)))]
+    return [recorded for outcome in outcomes for recorded in record_outcomes([outcome])]
 
 
 class _Dispatcher:
@@ -167,11 +191,11 @@ class _Dispatcher:
     def dispatch(self) -> None:
         while True:
             seen = self.outstanding.changes
-            claimed_some = self.claim_in_turn()
+            claimed = self.claim_in_turn()
             sent_some, soonest = self.send_in_turn()
             if not self.claimed and not self.may_claim() and not self.outstanding.unrecorded:
                 return
-            if claimed_some or sent_some:
+            if claimed or sent_some:
                 continue
             # Waiting, this thread lends its pooled connection to the recorders.
             release_pooled_connection()
@@ -190,8 +214,11 @@ class _Dispatcher:
         return self.outstanding.calls >= self.run.concurrency
 
     def claim_in_turn(self) -> bool:
-        """Claim for the queues in turn while the batch has room for a whole claim."""
-        claimed_some = False
+        """Claim for the queues in turn while the batch has room for a whole claim; whether
+        it tried. While rows wait to be sent, only one claim between rounds of sends, so
+        that the accounts' slots do not pass by while the dispatcher claims for them all."""
+        tried = False
+        for_all = not self.claimed
         while (
             self.may_claim()
             and self.queued + self.outstanding.unrecorded + self.claim_size <= self.run.batch_size
@@ -202,8 +229,10 @@ class _Dispatcher:
                 self.queued += count
                 self.left_to_claim -= count
                 self.claimed.append(claiming)
-                claimed_some = True
-        return claimed_some
+            tried = True
+            if not for_all:
+                break
+        return tried
 
     def send_in_turn(self) -> tuple[bool, float | None]:
         """Send one call of each queue whose account holds a slot now; whether any went,
@@ -265,10 +294,13 @@ class _Outstanding:
 
 
 class _Recorders:
-    """Threads that record the calls' outcomes, in the order they come, each outcome in a
-    transaction of its own on a pooled connection given back after it."""
+    """Threads that record the calls' outcomes, in the order they come: whatever has come
+    since a thread's last transaction, up to ``RECORDING_BATCH_SIZE``, in one transaction
+    on a pooled connection given back after it."""
 
-    def __init__(self, count: int, record: Callable[[Checkout, ExpiryResult], None]) -> None:
+    def __init__(
+        self, count: int, record: Callable[[list[tuple[Checkout, ExpiryResult]]], None]
+    ) -> None:
         self._outcomes: queue.SimpleQueue = queue.SimpleQueue()
         self._threads = [
             threading.Thread(target=self._work, args=(record,), name=f"expire-record-{number}")
@@ -289,12 +321,25 @@ class _Recorders:
     def put(self, checkout: Checkout, result: ExpiryResult) -> None:
         self._outcomes.put((checkout, result))
 
-    def _work(self, record: Callable[[Checkout, ExpiryResult], None]) -> None:
+    def _work(self, record: Callable[[list[tuple[Checkout, ExpiryResult]]], None]) -> None:
         try:
-            while (outcome := self._outcomes.get()) is not None:
-                record(*outcome)
-                # Each outcome takes a pooled connection for its own transaction only: a
+            stopping = False
+            while not stopping:
+                outcomes, stopping = self._take()
+                if outcomes:
+                    record(outcomes)
+                # Each batch takes a pooled connection for its own transaction only: a
                 # pool smaller than the threads (3 by default) then still serves them all.
                 release_pooled_connection()
         finally:
             connection.close()
+
+    def _take(self) -> tuple[list[tuple[Checkout, ExpiryResult]], bool]:
+        """The outcomes come since this thread's last take, waiting for the first; and
+        whether the thread is to stop after recording them."""
+        outcomes = []
+        while (outcome := self._outcomes.get()) is not None:
+            outcomes.append(outcome)
+            if len(outcomes) == RECORDING_BATCH_SIZE or self._outcomes.empty():
+                return outcomes, False
+        return outcomes, True
