@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.test import Client
 
 from checkouts import lifecycle, stripe_gateway
@@ -31,6 +31,7 @@ from tests.support.concurrency import (
     in_a_thread,
     wait_until,
 )
+from tests.support.database import refusing_new_checkout_rows
 from tests.support.factories import (
     build_checkout,
     make_checkout,
@@ -292,39 +293,6 @@ def test_a_rolled_back_create_ends_nothing_on_stripe(create_checkout, stripe_emu
     assert Payable.objects.get().current_checkout == first
     assert stripe_emulator.session(first.stripe_session_id)["status"] == "open"
     assert stripe_emulator.requests_to("POST", expire_path(first)) == []
-
-
-class refusing_new_checkout_rows:  # noqa: N801 - reads as a context, like transaction.atomic
-    """A database trigger that refuses every new checkout row: a store that fails after the
-    older checkout was already superseded in the same transaction."""
-
-    def __enter__(self):
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    "CREATE FUNCTION refuse_checkout() RETURNS trigger AS $$ BEGIN "
-                    "RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql"
-                )
-                cursor.execute(
-                    "CREATE TRIGGER refuse_checkout BEFORE INSERT ON checkouts_checkout "
-                    "FOR EACH ROW EXECUTE FUNCTION refuse_checkout()"
-                )
-            else:
-                cursor.execute(
-                    "CREATE TRIGGER refuse_checkout BEFORE INSERT ON checkouts_checkout "
-                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
-                )
-        return self
-
-    def __exit__(self, *exc_info):
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER refuse_checkout" + _on_table())
-            if connection.vendor == "postgresql":
-                cursor.execute("DROP FUNCTION refuse_checkout()")
-
-
-def _on_table() -> str:
-    return " ON checkouts_checkout" if connection.vendor == "postgresql" else ""
 
 
 @pytest.mark.django_db(transaction=True)
