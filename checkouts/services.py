@@ -364,10 +364,8 @@ def _store_checkout(
     and ``payable_was_paid`` is set on the checkout returned.
     """
     checkout.payable_was_paid = False
-    if (
-        not supersedes_an_open_checkout
-        and idempotency_claim is None
-        and first_checkout.insert_with_payable(checkout, internal_reference_id)
+    if not supersedes_an_open_checkout and first_checkout.insert_with_payable(
+        checkout, internal_reference_id, idempotency_claim
     ):
         return checkout
     return _store_checkout_in_transaction(

@@ -1,5 +1,6 @@
 """A client's Idempotency-Key: one key and body, one checkout, for 24 hours."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -7,6 +8,8 @@ from django.utils import timezone
 
 from checkouts.models import Checkout, ClientIdempotencyKey
 from tests.support.api import CHECKOUT_URL, CREATE_SESSION, RETRIEVE_SESSION, checkout_body
+from tests.support.concurrency import GATE_TIMEOUT, in_a_thread
+from tests.support.database import refusing_new_checkout_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -101,6 +104,49 @@ def test_a_key_whose_first_request_is_still_running_is_a_conflict(post, company,
     assert response.status_code == 409
     assert response.json()["ResponseStatus"]["ErrorCode"] == "IdempotencyKeyInUse"
     assert stripe_emulator.requests_to("POST", CREATE_SESSION) == []
+
+
+@pytest.mark.parametrize("booking", ["new", "with-a-checkout"])
+def test_a_create_rolled_back_after_its_stripe_call_answers_nothing_and_frees_its_key(
+    post, create_checkout, stripe_emulator, booking
+):
+    if booking == "with-a-checkout":
+        assert create_checkout().status_code == 200
+    with refusing_new_checkout_rows():
+        failed = post("order-8")
+
+    retried = post("order-8")
+
+    assert failed.status_code == 500
+    assert retried.status_code == 200
+    assert "Idempotent-Replayed" not in retried
+    answer = ClientIdempotencyKey.objects.get().checkout
+    assert answer.stripe_session_id == retried.json()["SessionId"]
+
+
+@pytest.mark.postgres
+def test_a_key_whose_new_booking_got_a_checkout_during_its_stripe_call_still_replays(
+    post, create_checkout, stripe_emulator
+):
+    # The keyed create read a booking with no checkout, so the database refuses its
+    # one-statement store; it stores its checkout in a transaction instead, and must
+    # answer its key there.
+    gate = stripe_emulator.inject_fault(
+        "pass_through", method="POST", path=CREATE_SESSION, hold=True
+    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        keyed = in_a_thread(pool, post, "order-9")
+        gate.wait_until_held(GATE_TIMEOUT)
+        assert create_checkout().status_code == 200
+        gate.release()
+        first = keyed.result()
+
+    again = post("order-9")
+
+    assert first.status_code == 200
+    assert again.status_code == 200
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["SessionId"] == first.json()["SessionId"]
 
 
 def test_an_overlong_key_is_refused(post, stripe_emulator):

@@ -114,6 +114,35 @@ def test_an_idempotency_key_adds_its_claim_and_its_answer(api, company, stripe_e
     assert with_key.stripe_calls == [CREATE_SESSION_CALL]
 
 
+@pytest.mark.postgres(
+    reason="PostgreSQL's counts: SQLite has no data-modifying WITH, so there every write "
+    "is a statement of its own"
+)
+@pytest.mark.parametrize(
+    ("older_count", "statements"),
+    [
+        # The key, the claim, the articles; the payable, the checkout and the answer.
+        (0, 4),
+    ],
+)
+def test_a_create_with_an_idempotency_key_runs_at_most_six_statements(
+    api, company, create_checkout, stripe_emulator, older_count, statements
+):
+    older_sessions(create_checkout, older_count, "booking-keyed")
+
+    with measured_work(stripe_emulator) as work:
+        response = api.post(
+            CHECKOUT_URL,
+            checkout_body(company, InternalReferenceId="booking-keyed"),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="booking-keyed-attempt-1",
+        )
+
+    session_id(response)
+    assert len(work.statements) == statements <= STATEMENT_BUDGET, "\n".join(work.statements)
+    assert work.stripe_calls == [CREATE_SESSION_CALL]
+
+
 def test_the_superseded_sessions_end_on_stripe_after_the_response_by_the_worker(
     create_checkout, stripe_emulator
 ):
