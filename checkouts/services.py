@@ -14,7 +14,7 @@ from articles.models import Article, Company, StripeCheckoutSettings
 from articles.money import to_stripe_amount
 from articles.payment_methods import describe_unavailable
 from bokacheckout.connections import release_pooled_connection
-from checkouts import first_checkout, lifecycle, selectors, stripe_gateway
+from checkouts import checkout_inserts, lifecycle, selectors, stripe_gateway
 from checkouts.constants import (
     CHECKOUT_SESSION_ID_PLACEHOLDER,
     EXPIRES_AT_SAFETY_MARGIN,
@@ -364,7 +364,7 @@ def _store_checkout(
     and ``payable_was_paid`` is set on the checkout returned.
     """
     checkout.payable_was_paid = False
-    if not supersedes_an_open_checkout and first_checkout.insert_with_payable(
+    if not supersedes_an_open_checkout and checkout_inserts.insert_with_payable(
         checkout, internal_reference_id, idempotency_claim
     ):
         return checkout
@@ -402,6 +402,25 @@ def _store_checkout_in_transaction(
         return checkout
 
     checkout.payable = payable
+    superseded = checkout_inserts.insert_superseding(checkout, idempotency_claim)
+    if superseded is None:
+        _insert_through_the_orm(
+            checkout,
+            supersedes_an_open_checkout=supersedes_an_open_checkout,
+            idempotency_claim=idempotency_claim,
+        )
+    elif superseded:
+        lifecycle.enqueue_expiry_on_commit(checkout.pk)
+    return checkout
+
+
+def _insert_through_the_orm(
+    checkout: Checkout,
+    *,
+    supersedes_an_open_checkout: bool,
+    idempotency_claim: ClientIdempotencyKey | None,
+) -> None:
+    """``checkout_inserts.insert_superseding``'s writes, elsewhere than PostgreSQL."""
     if supersedes_an_open_checkout:
         # The payable already points at the checkout, so the pre-save hook only
         # supersedes the older one.
@@ -410,7 +429,6 @@ def _store_checkout_in_transaction(
         _insert_superseding_nothing(checkout)
     if idempotency_claim is not None:
         ClientIdempotencyKey.objects.filter(pk=idempotency_claim.pk).update(checkout=checkout)
-    return checkout
 
 
 def _insert_superseding_nothing(checkout: Checkout) -> None:

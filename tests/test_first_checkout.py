@@ -8,7 +8,7 @@ test_invalidation.)
 
 import pytest
 
-from checkouts import first_checkout
+from checkouts import checkout_inserts
 from checkouts.models import Checkout
 from tests.support.factories import build_checkout, make_paid_checkout, make_payable
 
@@ -20,7 +20,7 @@ def test_inside_a_transaction_it_writes_nothing_and_leaves_the_transaction_usabl
     paid = make_paid_checkout(payable)
     checkout = build_checkout(payable)
 
-    assert not first_checkout.insert_with_payable(checkout, payable.internal_reference_id)
+    assert not checkout_inserts.insert_with_payable(checkout, payable.internal_reference_id)
 
     assert list(Checkout.objects.all()) == [paid]
 
@@ -30,7 +30,7 @@ def test_a_checkout_it_stored_saves_again_as_an_update(company):
     payable = make_payable(company, "booking-new")
     checkout = build_checkout(payable)
 
-    assert first_checkout.insert_with_payable(checkout, "booking-new")
+    assert checkout_inserts.insert_with_payable(checkout, "booking-new")
     checkout.customer_email = "kund@example.se"
     checkout.save()
 

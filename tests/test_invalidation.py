@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import transaction
 
+from checkouts.lifecycle import expire_checkout_now
 from checkouts.models import Checkout, CheckoutStatus, Payable, PaymentStatus, StripeExpiry
 from tests.support.api import CHECKOUT_URL, CREATE_SESSION, EXPIRE_SESSION, checkout_body
 from tests.support.concurrency import GATE_TIMEOUT, in_a_thread
@@ -99,6 +100,43 @@ def test_an_expiry_stripe_fails_stays_pending_for_a_retry(create_checkout, strip
     assert old.stripe_expiry_attempts == 1
     assert old.stripe_expiry_error
     assert stripe_emulator.session(first)["status"] == "open"
+
+
+def test_a_superseded_checkout_stays_superseded_by_the_checkout_that_replaced_it(
+    create_checkout, stripe_emulator
+):
+    # Stripe refuses the expiries, so the superseded checkouts stay open and pending.
+    stripe_emulator.inject_fault("error", method="POST", path=EXPIRE_SESSION, status=503, times=20)
+    first, second, third = (
+        Checkout.objects.get(stripe_session_id=session_id(create_checkout())) for _ in range(3)
+    )
+
+    first.refresh_from_db()
+    assert first.status == CheckoutStatus.OPEN
+    assert first.superseded_by == second
+    second.refresh_from_db()
+    assert second.superseded_by == third
+
+
+def test_a_checkout_ended_during_a_creates_stripe_call_is_left_as_it_ended(
+    create_checkout, stripe_emulator
+):
+    first = Checkout.objects.get(stripe_session_id=session_id(create_checkout()))
+    gate = stripe_emulator.inject_fault(
+        "pass_through", method="POST", path=CREATE_SESSION, hold=True
+    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The waiting create read an open checkout before its Stripe call.
+        waiting = in_a_thread(pool, create_checkout)
+        gate.wait_until_held(GATE_TIMEOUT)
+        expire_checkout_now(first)
+        gate.release()
+        session_id(waiting.result())
+
+    first.refresh_from_db()
+    assert first.status == CheckoutStatus.EXPIRED
+    assert (first.superseded_by, first.stripe_expiry) == (None, StripeExpiry.EXPIRED)
+    assert len(stripe_emulator.requests_to("POST", EXPIRE_SESSION)) == 1
 
 
 def test_an_older_session_paid_before_expiry_is_recorded_as_paid(create_checkout, stripe_emulator):
