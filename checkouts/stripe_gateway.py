@@ -6,14 +6,17 @@ account it acts on.
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
-from urllib.parse import quote
+from io import BytesIO
+from typing import Any, NoReturn
+from urllib.parse import quote, urlsplit
 
+import pycurl
 import requests
 import stripe
 from django.conf import settings
@@ -115,29 +118,83 @@ def _id_of(value: Any) -> str | None:
     return value["id"]
 
 
-class _RequestsClient(stripe.RequestsClient):
-    """The SDK's requests client, reading the environment's proxy settings once.
+class CurlClient(stripe.PycurlClient):
+    """The SDK's pycurl client, with a curl handle per thread and this service's timeout.
 
-    A requests session that trusts the environment reads every proxy variable (and
-    ``.netrc``) again on each call, about a tenth of a create's CPU. Each thread's session
-    here does not; the proxies the environment names for Stripe's address are read when
-    the client is made, and passed on every call instead.
+    Through requests, a Stripe call cost about 1.5 ms of CPU, a tenth of a create's and
+    a third of an expiry's; through curl it costs about 0.6 ms. The SDK's own pycurl client
+    shares one handle between threads (curl's handles are not thread-safe) and fixes its
+    timeouts at 30 and 80 seconds, so its request is redone here; the SDK keeps its
+    retries, idempotency keys and errors.
+
+    The proxy the environment names for Stripe's address is read once, when the client
+    is made, and curl is told to use exactly that, or none: curl itself would read the
+    environment again on every call. Each thread's handle keeps its connections open
+    between calls.
     """
 
-    def __init__(self, *, timeout: float, api_base: str) -> None:
-        proxies = requests.utils.get_environ_proxies(api_base)
-        super().__init__(
-            timeout=timeout,
-            proxy={scheme: proxies[scheme] for scheme in ("http", "https") if scheme in proxies}
-            or None,
-        )
+    # Failures in which Stripe may not have acted, or acted under an idempotency key the
+    # retry repeats: the ones requests, the SDK's default client, retries.
+    RETRYABLE = {
+        pycurl.E_COULDNT_RESOLVE_PROXY,
+        pycurl.E_COULDNT_RESOLVE_HOST,
+        pycurl.E_COULDNT_CONNECT,
+        pycurl.E_OPERATION_TIMEDOUT,
+        pycurl.E_GOT_NOTHING,
+        pycurl.E_SEND_ERROR,
+        pycurl.E_RECV_ERROR,
+    }
 
-    def _request_internal(self, *args, **kwargs):
-        if getattr(self._thread_local, "session", None) is None:
-            session = requests.Session()
-            session.trust_env = False
-            self._thread_local.session = session
-        return super()._request_internal(*args, **kwargs)
+    def __init__(self, *, timeout: float, api_base: str) -> None:
+        super().__init__()
+        proxies = requests.utils.get_environ_proxies(api_base)
+        self._proxy_url = proxies.get(urlsplit(api_base).scheme) or proxies.get("all", "")
+        self._timeout_ms = round(timeout * 1000)
+        self._handles = threading.local()
+
+    def _request_internal(self, method, url, headers, post_data, is_streaming):
+        curl = getattr(self._handles, "curl", None)
+        if curl is None:
+            curl = self._handles.curl = pycurl.Curl()
+        body, response_headers = BytesIO(), BytesIO()
+        curl.reset()  # keeps the handle's open connections
+        curl.setopt(pycurl.PROXY, self._proxy_url)
+        if method == "get":
+            curl.setopt(pycurl.HTTPGET, 1)
+        elif method == "post":
+            curl.setopt(pycurl.POST, 1)
+            curl.setopt(pycurl.POSTFIELDS, post_data)
+        else:
+            curl.setopt(pycurl.CUSTOMREQUEST, method.upper())
+        curl.setopt(pycurl.URL, url)
+        curl.setopt(pycurl.WRITEFUNCTION, body.write)
+        curl.setopt(pycurl.HEADERFUNCTION, response_headers.write)
+        curl.setopt(pycurl.NOSIGNAL, 1)
+        curl.setopt(pycurl.CONNECTTIMEOUT_MS, self._timeout_ms)
+        curl.setopt(pycurl.TIMEOUT_MS, self._timeout_ms)
+        curl.setopt(pycurl.HTTPHEADER, [f"{name}: {value}" for name, value in headers.items()])
+        curl.setopt(pycurl.CAINFO, stripe.ca_bundle_path)
+        try:
+            curl.perform()
+        except pycurl.error as error:
+            self._handle_request_error(error)
+        if is_streaming:
+            body.seek(0)
+            content = body
+        else:
+            content = body.getvalue().decode()
+        # A proxy's answer to CONNECT comes first; the last block is Stripe's.
+        *_, stripes_headers = (
+            response_headers.getvalue().decode("iso-8859-1").rstrip().split("\r\n\r\n")
+        )
+        return content, curl.getinfo(pycurl.RESPONSE_CODE), self.parse_headers(stripes_headers)
+
+    def _handle_request_error(self, error: pycurl.error) -> NoReturn:
+        if error.args[0] in self.RETRYABLE:
+            raise stripe.APIConnectionError(
+                f"Could not reach Stripe: {error.args[1]}", should_retry=True
+            ) from error
+        super()._handle_request_error(error)
 
 
 @lru_cache(maxsize=4)
@@ -146,7 +203,7 @@ def _client(api_key: str, api_base: str, max_retries: int, timeout: float) -> st
         api_key,
         base_addresses={"api": api_base} if api_base else None,
         max_network_retries=max_retries,
-        http_client=_RequestsClient(timeout=timeout, api_base=api_base or stripe.DEFAULT_API_BASE),
+        http_client=CurlClient(timeout=timeout, api_base=api_base or stripe.DEFAULT_API_BASE),
     )
 
 

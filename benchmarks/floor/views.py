@@ -9,17 +9,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from benchmarks.floor.models import FloorCheckout
+from checkouts.stripe_gateway import CurlClient
 
 # What the project would read from its catalogue, fixed here.
 UNIT_AMOUNT = 45000
 CHECKOUT_LIFETIME_SECONDS = 60 * 60
 
-# Configured as checkouts/stripe_gateway.py configures the project's client.
+# Configured as checkouts/stripe_gateway.py configures the project's client, with the same
+# HTTP client: the floor's Stripe call costs what the project's does.
 client = stripe.StripeClient(
     settings.STRIPE_SECRET_KEY,
     base_addresses={"api": settings.STRIPE_API_BASE},
     max_network_retries=1,
-    http_client=stripe.RequestsClient(timeout=8.0),
+    http_client=CurlClient(timeout=8.0, api_base=settings.STRIPE_API_BASE),
 )
 
 
