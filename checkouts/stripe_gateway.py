@@ -130,7 +130,9 @@ class CurlClient(stripe.PycurlClient):
     The proxy the environment names for Stripe's address is read once, when the client
     is made, and curl is told to use exactly that, or none: curl itself would read the
     environment again on every call. Each thread's handle keeps its connections open
-    between calls.
+    between calls; when a kept connection turns out closed before any answer, curl sends
+    the request again once on a new one. Every POST here carries an idempotency key, so
+    Stripe acts on it once.
     """
 
     # Failures in which Stripe may not have acted, or acted under an idempotency key the
