@@ -179,7 +179,11 @@ def record_expiry_results(results: Sequence[tuple[Checkout, ExpiryResult]]) -> N
             logger.warning(
                 "Could not expire %s on Stripe: %s", checkout.stripe_session_id, result.error
             )
-        if result.outcome == ExpiryOutcome.FAILED or not _may_be_paid(result.session):
+        # A payment needs a complete session; an expired one records none.
+        if (
+            result.outcome == ExpiryOutcome.FAILED
+            or result.session.status == CheckoutStatus.EXPIRED
+        ):
             unpaid.append((checkout, result))
             continue
         if result.outcome == ExpiryOutcome.ALREADY_COMPLETE:
@@ -196,12 +200,6 @@ def record_expiry_results(results: Sequence[tuple[Checkout, ExpiryResult]]) -> N
         record_session_state(checkout, result.session, stripe_expiry=expiry)
     if unpaid:
         _record_unpaid_expiries(unpaid)
-
-
-def _may_be_paid(session: CheckoutSessionSnapshot) -> bool:
-    return session.status != CheckoutStatus.EXPIRED or session.payment_status in (
-        PAID_PAYMENT_STATUSES
-    )
 
 
 def _record_unpaid_expiries(results: Sequence[tuple[Checkout, ExpiryResult]]) -> None:
